@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+export interface ApiKey {
+  tenant: string;
+  key: string;
+}
+
+/** API_KEYS is `tenant=key,tenant=key`; a tenant may hold several keys. */
+function parseApiKeys(raw: string, ctx: z.RefinementCtx): ApiKey[] {
+  const pairs: ApiKey[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const name = item.slice(0, eq).trim();
+    const value = item.slice(eq + 1).trim();
+    if (eq <= 0 || !value) {
+      ctx.addIssue({ code: 'custom', message: 'expected tenant=key pairs separated by commas' });
+      return pairs;
+    }
+    pairs.push({ tenant: name, key: value });
+  }
+  return pairs;
+}
+
+const list = z
+  .string()
+  .default('')
+  .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean));
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_URL: z.url().optional(),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('i2v'),
+  API_KEYS: z.string().default('').transform(parseApiKeys),
+  STORAGE_DIR: z.string().min(1).default('./data'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BACKEND_URL: z.union([z.literal(''), z.url()]).default(''),
+  NEMO_TOKEN: z.string().default(''),
+  NEMO_CLIENT_ID: z.union([z.literal(''), z.uuid()]).default(''),
+  SKILL_VERSION: z.string().min(1).default('1.0.0'),
+  SKILL_PLATFORM: z.enum(['clawhub', 'cursor', 'unknown']).default('unknown'),
+  URL_FETCH_ALLOWLIST: list,
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  ENGINE_PORT: port.default(8790),
+  ENGINE_HOST: z.string().min(1).default('127.0.0.1'),
+  ENGINE_DIR: z.string().min(1).default('./data/engine'),
+  MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(200),
+  BACKEND_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The tenant and key used when no API_KEYS are configured outside production. */
+export const DEV_TENANT = { tenant: 'dev', key: 'dev-key' } as const;
+
+/**
+ * Reads the environment once. Every invalid variable is reported in one error
+ * so an operator can fix them all in one go.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(present);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    }
+  } else if (parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0) {
+    problems.push('API_KEYS: required when NODE_ENV=production (format: tenant=key,tenant=key)');
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/** tenant by key; falls back to the dev tenant when none are configured. */
+export function apiKeysByKey(config: Config): Map<string, string> {
+  if (config.API_KEYS.length === 0) return new Map([[DEV_TENANT.key, DEV_TENANT.tenant]]);
+  return new Map(config.API_KEYS.map(({ tenant, key }) => [key, tenant]));
+}
