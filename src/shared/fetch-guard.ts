@@ -1,0 +1,169 @@
+import { createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import dns from 'node:dns';
+import { pipeline } from 'node:stream/promises';
+import { Transform } from 'node:stream';
+import ipaddr from 'ipaddr.js';
+import { Agent, request, type Dispatcher } from 'undici';
+import { JobError } from './errors.ts';
+
+/**
+ * The one way user-supplied URLs are fetched. The address is checked when the
+ * socket connects (DNS resolved once, the connection pinned to the checked
+ * address), every redirect hop is checked again, and size and time are capped.
+ */
+export class UrlForbiddenError extends JobError {
+  constructor(reason: string) {
+    super('url_forbidden', reason, false);
+  }
+}
+
+export interface FetchGuardOptions {
+  /** hosts, addresses or CIDRs that may be reached although not public */
+  allowlist: readonly string[];
+  maxBytes: number;
+  timeoutMs?: number;
+  maxRedirects?: number;
+  signal?: AbortSignal;
+}
+
+interface Allowlist {
+  hosts: Set<string>;
+  ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][];
+}
+
+function parseAllowlist(entries: readonly string[]): Allowlist {
+  const hosts = new Set<string>();
+  const ranges: [ipaddr.IPv4 | ipaddr.IPv6, number][] = [];
+  for (const entry of entries) {
+    if (entry.includes('/') && ipaddr.isValidCIDR(entry)) ranges.push(ipaddr.parseCIDR(entry));
+    else if (ipaddr.isValid(entry)) {
+      const addr = ipaddr.process(entry);
+      ranges.push([addr, addr.kind() === 'ipv4' ? 32 : 128]);
+    } else hosts.add(entry.toLowerCase());
+  }
+  return { hosts, ranges };
+}
+
+/** Why an address may not be reached, or undefined when it may. */
+function addressRefusal(address: string, hostname: string, allow: Allowlist): string | undefined {
+  if (!ipaddr.isValid(address)) return `"${address}" is not an IP address`;
+  const addr = ipaddr.process(address);
+  const range = addr.range();
+  if (range === 'unicast') return undefined;
+  if (allow.hosts.has(hostname.toLowerCase())) return undefined;
+  if (allow.ranges.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits))) return undefined;
+  return `${hostname} resolves to ${address}, a ${range} address that is not reachable from this service (add it to URL_FETCH_ALLOWLIST to allow it)`;
+}
+
+function stripBrackets(hostname: string): string {
+  return hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
+}
+
+/** Checks a URL's scheme and, when its host is an IP literal, its address. */
+export function checkUrl(raw: string, allowlist: readonly string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UrlForbiddenError(`"${raw.slice(0, 200)}" is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UrlForbiddenError(`${url.protocol} URLs are not fetched; use http or https`);
+  }
+  if (url.username || url.password) throw new UrlForbiddenError('URLs with credentials are not fetched');
+  const host = stripBrackets(url.hostname);
+  if (ipaddr.isValid(host)) {
+    const refusal = addressRefusal(host, host, parseAllowlist(allowlist));
+    if (refusal) throw new UrlForbiddenError(refusal);
+  }
+  return url;
+}
+
+function guardedAgent(allow: Allowlist, timeoutMs: number): Agent {
+  const lookup = (
+    hostname: string,
+    options: dns.LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+  ) => {
+    dns.lookup(hostname, { all: true }, (err, addresses) => {
+      if (err) return callback(err, '', 0);
+      for (const entry of addresses) {
+        const refusal = addressRefusal(entry.address, hostname, allow);
+        if (refusal) return callback(Object.assign(new UrlForbiddenError(refusal), { code: 'EFORBIDDEN' }), '', 0);
+      }
+      const first = addresses[0];
+      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      if (options.all) return callback(null, [first]);
+      callback(null, first.address, first.family);
+    });
+  };
+  return new Agent({ connect: { lookup: lookup as never, timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+}
+
+function unwrapForbidden(error: unknown): UrlForbiddenError | undefined {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if (e instanceof UrlForbiddenError) return e;
+  }
+  return undefined;
+}
+
+export interface FetchedFile {
+  bytes: number;
+  contentType?: string;
+  finalUrl: string;
+}
+
+/** Streams a user-supplied URL to a file, enforcing the guard's rules. */
+export async function fetchToFile(rawUrl: string, destPath: string, options: FetchGuardOptions): Promise<FetchedFile> {
+  const allow = parseAllowlist(options.allowlist);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxRedirects = options.maxRedirects ?? 3;
+  const agent = guardedAgent(allow, timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs * 4)]) : AbortSignal.timeout(timeoutMs * 4);
+  try {
+    let url = checkUrl(rawUrl, options.allowlist);
+    for (let hop = 0; ; hop++) {
+      let response: Dispatcher.ResponseData;
+      try {
+        response = await request(url, { dispatcher: agent, signal, maxRedirections: 0, headers: { accept: '*/*' } } as never);
+      } catch (error) {
+        throw unwrapForbidden(error) ?? new JobError('fetch_failed', `could not fetch ${url.host}: ${(error as Error).message}`, true);
+      }
+      if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
+        response.body.destroy();
+        if (hop >= maxRedirects) throw new UrlForbiddenError(`more than ${maxRedirects} redirects`);
+        url = checkUrl(new URL(String(response.headers.location), url).toString(), options.allowlist);
+        continue;
+      }
+      if (response.statusCode !== 200) {
+        response.body.destroy();
+        throw new JobError('fetch_failed', `${url.host} answered HTTP ${response.statusCode}`, response.statusCode >= 500 || response.statusCode === 429);
+      }
+      const declared = Number(response.headers['content-length'] ?? 0);
+      if (declared > options.maxBytes) {
+        response.body.destroy();
+        throw new JobError('media_too_large', `the file at ${url.host} is ${declared} bytes; the limit is ${options.maxBytes}`);
+      }
+      let bytes = 0;
+      const cap = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          if (bytes > options.maxBytes) return done(new JobError('media_too_large', `the file at ${url.host} is larger than ${options.maxBytes} bytes`));
+          done(null, chunk);
+        },
+      });
+      try {
+        await pipeline(response.body, cap, createWriteStream(destPath));
+      } catch (error) {
+        await rm(destPath, { force: true });
+        if (error instanceof JobError) throw error;
+        throw new JobError('fetch_failed', `download from ${url.host} failed: ${(error as Error).message}`, true);
+      }
+      const type = response.headers['content-type'];
+      return { bytes, contentType: typeof type === 'string' ? type : undefined, finalUrl: url.toString() };
+    }
+  } finally {
+    await agent.close();
+  }
+}

@@ -1,0 +1,2 @@
+// placeholder: replaced by the Redis discovery setup
+export default function setup() {}
