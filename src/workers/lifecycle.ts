@@ -1,0 +1,81 @@
+import type { JobRecord, JobRecords } from '../shared/job-record.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Storage } from '../shared/storage.ts';
+import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';
+import { connectStage } from './stages/connect.ts';
+import { instructStage } from './stages/instruct.ts';
+import { pollStage } from './stages/poll.ts';
+import { renderStage } from './stages/render.ts';
+import { storeStage } from './stages/store.ts';
+import { uploadStage } from './stages/upload.ts';
+
+export const STAGES: readonly Stage[] = [connectStage, uploadStage, instructStage, renderStage, pollStage, storeStage];
+
+/** The share of the job's progress bar each step fills, in percent. */
+const PROGRESS_SPAN: Record<Stage['step'], [number, number]> = {
+  connect: [0, 5],
+  upload: [5, 20],
+  instruct: [20, 35],
+  render: [35, 40],
+  poll: [40, 92],
+  store: [92, 99],
+};
+
+export interface LifecycleDeps {
+  records: JobRecords;
+  storage: Storage;
+  logger: Logger;
+  backend: BackendCall;
+  settings: WorkerSettings;
+}
+
+const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
+
+/**
+ * Drives one job through the stages, skipping those its checkpoint shows as
+ * done, so a job picked up again resumes where it stopped.
+ */
+export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: number, signal: AbortSignal): Promise<void> {
+  const job = await deps.records.get(jobId);
+  if (!job) {
+    deps.logger.warn({ job_id: jobId }, 'no record for queued job; dropping it');
+    return;
+  }
+  if (TERMINAL.has(job.status)) return;
+  const logger = deps.logger.child({ job_id: job.id, tenant: job.tenant, attempt });
+  await deps.records.update(job.id, { status: 'running', startedAt: job.startedAt ?? new Date().toISOString(), attempts: attempt });
+
+  for (const stage of STAGES) {
+    if (stage.done(job.checkpoint)) continue;
+    const [from, to] = PROGRESS_SPAN[stage.step];
+    await deps.records.update(job.id, { stage: stage.name, progress: from });
+    logger.info({ stage: stage.name, step: stage.step }, 'stage started');
+    const started = performance.now();
+    await stage.run(stageContext(deps, job, logger, signal, from, to));
+    logger.info({ stage: stage.name, step: stage.step, ms: Math.round(performance.now() - started) }, 'stage finished');
+  }
+  await deps.records.update(job.id, { status: 'succeeded', stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
+  logger.info({ stage: 'done' }, 'job succeeded');
+}
+
+function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signal: AbortSignal, from: number, to: number): StageContext {
+  let shown = from;
+  return {
+    job,
+    records: deps.records,
+    storage: deps.storage,
+    logger,
+    backend: deps.backend,
+    settings: deps.settings,
+    signal,
+    async progress(fraction) {
+      const value = Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction)));
+      if (value <= shown) return;
+      shown = value;
+      await deps.records.update(job.id, { progress: value });
+    },
+    async checkpoint(patch) {
+      job.checkpoint = await deps.records.checkpoint(job.id, job.checkpoint, patch);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { BackendClient } from '../shared/backend/client.ts';
+import type { Checkpoint, JobRecord, JobRecords, JobStage } from '../shared/job-record.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Storage } from '../shared/storage.ts';
+
+/** A backend call made with the fleet's current token (refreshed on 1001). */
+export type BackendCall = <T>(call: (client: BackendClient) => Promise<T>) => Promise<T>;
+
+export interface WorkerSettings {
+  pollIntervalMs: number;
+  urlFetchAllowlist: readonly string[];
+  maxDownloadBytes: number;
+}
+
+/** What every stage gets: the job, its checkpoint, and the services to move it on. */
+export interface StageContext {
+  job: JobRecord;
+  records: JobRecords;
+  storage: Storage;
+  logger: Logger;
+  backend: BackendCall;
+  settings: WorkerSettings;
+  signal: AbortSignal;
+  /** records the stage's progress (0–1 within the stage) on the job */
+  progress(fraction: number): Promise<void>;
+  /** saves a stage's outcome before the next stage starts */
+  checkpoint(patch: Checkpoint): Promise<void>;
+}
+
+export interface Stage {
+  /** the lifecycle step, as logs name it */
+  step: 'connect' | 'upload' | 'instruct' | 'render' | 'poll' | 'store';
+  /** the stage a client sees while the step runs */
+  name: Exclude<JobStage, 'queued' | 'done'>;
+  /** true when the checkpoint shows the stage's work is already done */
+  done(checkpoint: Checkpoint): boolean;
+  run(context: StageContext): Promise<void>;
+}

@@ -1,0 +1,26 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { JobError } from '../../shared/errors.ts';
+import type { Stage } from '../stage-context.ts';
+
+/** Polls the render until it ends, mapping the backend's progress onto the job's. */
+export const pollStage: Stage = {
+  step: 'poll',
+  name: 'rendering',
+  done: (checkpoint) => Boolean(checkpoint.renderOutputUrl),
+  async run(context) {
+    const id = context.job.checkpoint.renderId as string;
+    for (;;) {
+      const render = await context.backend((client) => client.getRender(id, { signal: context.signal }));
+      if (render.status === 'completed') {
+        if (!render.outputUrl) throw new JobError('render_failed', `Render ${id} completed without an output URL.`, true);
+        await context.checkpoint({ renderOutputUrl: render.outputUrl });
+        return;
+      }
+      if (render.status === 'failed') {
+        throw new JobError('render_failed', `The backend could not render the video${render.error ? `: ${render.error}` : '.'}`);
+      }
+      await context.progress(render.progress / 100);
+      await sleep(context.settings.pollIntervalMs, undefined, { signal: context.signal });
+    }
+  },
+};
