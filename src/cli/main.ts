@@ -1,0 +1,87 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
+import { startApi } from '../api/server.ts';
+import { startWorker } from '../workers/main.ts';
+import { startAllInOne } from './all-in-one.ts';
+import { runDemo } from './demo.ts';
+import { startEngineProcess } from './engine-process.ts';
+import { out } from './output.ts';
+
+function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      out.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+/** Runs a long-lived process until SIGINT/SIGTERM, then closes it cleanly. */
+async function serveUntilSignal(name: string, start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>) {
+  const config = configOrExit();
+  const logger = createLogger({ level: config.LOG_LEVEL, name });
+  const running = await start(config, logger).catch((error: Error) => {
+    logger.fatal({ err: error }, `${name} could not start`);
+    process.exit(1);
+  });
+  const stop = async (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    await running.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+const program = new Command('i2v').description('Turn still images into short MP4 videos.');
+
+program
+  .command('serve')
+  .description('API, worker and embedded engine in one process (first run, offline use)')
+  .action(() =>
+    serveUntilSignal('i2v', async (config, logger) => {
+      const service = await startAllInOne(config, logger);
+      logger.info({ url: service.api.url }, 'i2v is up');
+      return service;
+    }),
+  );
+
+program
+  .command('api')
+  .description('the REST API alone')
+  .action(() => serveUntilSignal('api', startApi));
+
+program
+  .command('worker')
+  .description('a render worker alone (BACKEND_URL, else the engine at ENGINE_HOST:ENGINE_PORT)')
+  .action(() =>
+    serveUntilSignal('worker', (config, logger) =>
+      startWorker(config, logger, config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`),
+    ),
+  );
+
+program
+  .command('engine')
+  .description('the embedded render engine alone, on ENGINE_HOST:ENGINE_PORT')
+  .action(() => serveUntilSignal('engine', startEngineProcess));
+
+program
+  .command('demo')
+  .description('start everything, animate the bundled sample photo through the REST API, print the MP4 path')
+  .action(async () => {
+    const config = configOrExit();
+    const logger = createLogger({ level: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', name: 'demo' });
+    try {
+      await runDemo(config, logger);
+      process.exit(0);
+    } catch (error) {
+      out.error(`demo failed: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  });
+
+await program.parseAsync();
