@@ -1,4 +1,3 @@
-import { BackendError } from '../errors.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { asRecord, pick, pickNumber, pickString, type JsonRecord } from './json-reading.ts';
 import { badReply } from './reply-error.ts';
@@ -50,17 +49,17 @@ function errorText(root: JsonRecord): string | undefined {
  * `{taskId,status,progress,output:{url,duration,size}}`, and a top-level
  * `status` with `output.url`; a `{"code":0,"data":…}` envelope is read too.
  * `requestedId` stands in when the reply does not name the render.
+ * `{"success":false}` never gets here: replyError has turned it into an error.
  */
 export function parseRenderStatus(endpoint: BackendEndpoint, body: unknown, requestedId: string): RenderStatus {
   const top = asRecord(body);
   if (!top) throw badReply(endpoint, 'reply is not a JSON object');
-  if (top.success === false) {
-    throw new BackendError(400, `${endpoint}: ${errorText(top) ?? 'render proxy refused the request'}`, { endpoint });
-  }
   const root = asRecord(top.data) ?? top;
 
   const rawStatus = pickString(root, 'status', 'state');
-  const status = rawStatus === undefined ? undefined : STATE_NAMES.get(rawStatus.toLowerCase());
+  // a start reply that names no status has only queued the render
+  const status =
+    rawStatus === undefined ? (endpoint === 'render_start' ? 'pending' : undefined) : STATE_NAMES.get(rawStatus.toLowerCase());
   if (!status) throw badReply(endpoint, rawStatus ? `unknown render status "${rawStatus}"` : 'reply has no render status');
 
   const rawOutput = pick(root, 'output');
