@@ -108,6 +108,12 @@ function unwrapForbidden(error: unknown): UrlForbiddenError | undefined {
   return undefined;
 }
 
+/** Drops a body we will not read; undici reports the destroy as an error event, which is expected here. */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 export interface FetchedFile {
   bytes: number;
   contentType?: string;
@@ -131,18 +137,18 @@ export async function fetchToFile(rawUrl: string, destPath: string, options: Fet
         throw unwrapForbidden(error) ?? new JobError('fetch_failed', `could not fetch ${url.host}: ${(error as Error).message}`, true);
       }
       if (response.statusCode >= 300 && response.statusCode < 400 && response.headers.location) {
-        response.body.destroy();
+        discard(response.body);
         if (hop >= maxRedirects) throw new UrlForbiddenError(`more than ${maxRedirects} redirects`);
         url = checkUrl(new URL(String(response.headers.location), url).toString(), options.allowlist);
         continue;
       }
       if (response.statusCode !== 200) {
-        response.body.destroy();
+        discard(response.body);
         throw new JobError('fetch_failed', `${url.host} answered HTTP ${response.statusCode}`, response.statusCode >= 500 || response.statusCode === 429);
       }
       const declared = Number(response.headers['content-length'] ?? 0);
       if (declared > options.maxBytes) {
-        response.body.destroy();
+        discard(response.body);
         throw new JobError('media_too_large', `the file at ${url.host} is ${declared} bytes; the limit is ${options.maxBytes}`);
       }
       let bytes = 0;

@@ -1,5 +1,6 @@
 import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
+import type { Preset } from '../shared/presets.ts';
 import type { Storage } from '../shared/storage.ts';
 import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';
 import { connectStage } from './stages/connect.ts';
@@ -25,7 +26,8 @@ export interface LifecycleDeps {
   records: JobRecords;
   storage: Storage;
   logger: Logger;
-  backend: BackendCall;
+  /** backend calls carrying the attribution of the job's preset */
+  backendFor(preset: Preset): BackendCall;
   settings: WorkerSettings;
 }
 
@@ -65,7 +67,7 @@ function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signa
     records: deps.records,
     storage: deps.storage,
     logger,
-    backend: deps.backend,
+    backend: deps.backendFor(job.preset),
     settings: deps.settings,
     signal,
     async progress(fraction) {

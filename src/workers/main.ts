@@ -1,11 +1,13 @@
+import { Agent } from 'undici';
+import { skillForPreset } from '../shared/backend/attribution.ts';
 import { BackendClient } from '../shared/backend/client.ts';
 import type { Config } from '../shared/config.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
-import { SKILL_SOURCE } from '../shared/presets.ts';
+import { PRESETS, type Preset } from '../shared/presets.ts';
 import { createRedis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
-import { createBackendCall } from './backend-call.ts';
+import { createBackendCalls } from './backend-call.ts';
 import { BackendTokens } from './backend-token.ts';
 import { createRenderWorker } from './render-worker.ts';
 
@@ -16,21 +18,25 @@ export interface RunningWorker {
 /** The worker process: runs the render lifecycle for jobs from the queue. */
 export async function startWorker(config: Config, logger: Logger, backendUrl: string): Promise<RunningWorker> {
   const redis = createRedis(config.REDIS_URL);
-  const client = new BackendClient({
-    baseUrl: backendUrl,
-    skill: { source: SKILL_SOURCE.motion, version: config.SKILL_VERSION, platform: config.SKILL_PLATFORM },
-  });
+  const connections = new Agent({ keepAliveTimeout: 30_000 });
+  const clients = new Map(
+    PRESETS.map((preset) => [
+      preset,
+      new BackendClient({ baseUrl: backendUrl, skill: skillForPreset(preset, config.SKILL_VERSION, config.SKILL_PLATFORM), dispatcher: connections }),
+    ]),
+  );
+  const clientFor = (preset: Preset) => clients.get(preset) as BackendClient;
   const tokens = new BackendTokens(redis, config.REDIS_PREFIX, backendUrl, {
     configuredToken: config.NEMO_TOKEN,
     configuredClientId: config.NEMO_CLIENT_ID,
-    requestAnonymousToken: (clientId) => client.anonymousToken(clientId),
+    requestAnonymousToken: (clientId) => clientFor('motion').anonymousToken(clientId),
   });
   const worker = createRenderWorker(
     {
       records: new JobRecords(redis, config.REDIS_PREFIX),
       storage: new LocalStorage(config.STORAGE_DIR),
       logger,
-      backend: createBackendCall((token) => client.withToken(token), tokens),
+      backendFor: createBackendCalls(clientFor, tokens),
       settings: {
         pollIntervalMs: config.BACKEND_POLL_INTERVAL_MS,
         urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
@@ -44,7 +50,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   return {
     async close() {
       await worker.close();
-      await client.close();
+      await connections.close();
       redis.disconnect();
     },
   };

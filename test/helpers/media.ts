@@ -1,0 +1,33 @@
+import { runProcess } from '../../src/shared/process.ts';
+import { spawn } from 'node:child_process';
+
+/** A photo-like test image: a colour gradient with detail, so motion shows up between frames. */
+export async function makeTestImage(path: string, width = 640, height = 480): Promise<string> {
+  await runProcess('ffmpeg', [
+    '-nostdin', '-v', 'error', '-y', '-f', 'lavfi',
+    '-i', `testsrc2=size=${width}x${height}:rate=1`,
+    '-frames:v', '1', '-q:v', '3', path,
+  ]);
+  return path;
+}
+
+/** One decoded frame as 8-bit gray pixels, at time `atS` (or counted from the end when negative). */
+export function grayFrame(video: string, atS: number, width = 64, height = 64): Promise<Buffer> {
+  const seek = atS < 0 ? ['-sseof', String(atS)] : ['-ss', String(atS)];
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', ...seek, '-i', video, '-frames:v', '1', '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code}`))));
+  });
+}
+
+/** Mean absolute difference of two gray frames, 0–255. */
+export function meanDifference(a: Buffer, b: Buffer): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] ?? 0) - (b[i] ?? 0));
+  return sum / a.length;
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { apiKeysByKey, ConfigError, loadConfig } from '../../src/shared/config.ts';
+
+describe('configuration from the environment', () => {
+  it('fills defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 3000, REDIS_URL: 'redis://127.0.0.1:6379', BACKEND_URL: '', WORKER_CONCURRENCY: 2, ENGINE_PORT: 8790 });
+    expect(config.URL_FETCH_ALLOWLIST).toEqual([]);
+    expect(apiKeysByKey(config)).toEqual(new Map([['dev-key', 'dev']]));
+  });
+
+  it('reports every bad variable in one error', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', REDIS_URL: 'http://x', BACKEND_URL: 'not a url', WORKER_CONCURRENCY: '0', API_KEYS: 'nokey' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    for (const name of ['PORT', 'REDIS_URL', 'BACKEND_URL', 'WORKER_CONCURRENCY', 'API_KEYS']) expect(problems).toContain(name);
+    expect((error as ConfigError).message.split('\n')).toHaveLength(6);
+  });
+
+  it('refuses to run in production without API keys', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_KEYS: required when NODE_ENV=production/);
+    expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: 'shop=abc' })).not.toThrow();
+  });
+
+  it('parses tenants, several keys per tenant, and the URL allowlist', () => {
+    const config = loadConfig({ API_KEYS: 'shop-a=k1, shop-b=k2,shop-a=k3', URL_FETCH_ALLOWLIST: '10.0.0.0/8, files.internal' });
+    expect(apiKeysByKey(config)).toEqual(new Map([['k1', 'shop-a'], ['k2', 'shop-b'], ['k3', 'shop-a']]));
+    expect(config.URL_FETCH_ALLOWLIST).toEqual(['10.0.0.0/8', 'files.internal']);
+  });
+});
