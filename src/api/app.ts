@@ -9,6 +9,7 @@ import type { RenderJobData } from '../shared/queues.ts';
 import type { Storage } from '../shared/storage.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { problemPlugin } from './plugins/problem.ts';
+import { documentMultipartForms } from './schemas/multipart-docs.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobRoutes } from './routes/jobs.ts';
 
@@ -16,7 +17,7 @@ export interface ApiDeps {
   logger: Logger;
   records: JobRecords;
   storage: Storage;
-  queue: Queue<RenderJobData>;
+  queue: Pick<Queue<RenderJobData>, 'add'>;
   /** key → tenant */
   apiKeys: Map<string, string>;
   maxUploadBytes: number;
@@ -37,7 +38,6 @@ export async function buildApi(deps: ApiDeps) {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestTimeout: 120_000,
-    disableRequestLogging: false,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validateJsonBodies);
   app.setSerializerCompiler(serializerCompiler);
@@ -50,7 +50,7 @@ export async function buildApi(deps: ApiDeps) {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (input) => documentMultipartForms(jsonSchemaTransformObject(input)),
   });
   await app.register(problemPlugin);
   await app.register(multipart, {

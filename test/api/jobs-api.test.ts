@@ -17,7 +17,7 @@ describe('the jobs API answers bad requests with problem+json', () => {
     });
 
   it('refuses a request without a valid API key with 401', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic a2V5LWE=' }]) {
+    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic a2V5LWE=' }] as Record<string, string>[]) {
       const response = await fetch(`${service.url}/v1/jobs/job_01jabcdefghjkmnpqrstvwxyz0`, { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('content-type')).toContain('application/problem+json');

@@ -14,7 +14,7 @@ import { createJobBodySchema, jobParamsSchema, jobSchema, problemSchema } from '
 export interface JobRoutesOptions {
   records: JobRecords;
   storage: Storage;
-  queue: Queue<RenderJobData>;
+  queue: Pick<Queue<RenderJobData>, 'add'>;
   publicUrl?: string;
 }
 
