@@ -8,9 +8,9 @@ import { runDemo } from './demo.ts';
 import { startEngineProcess } from './engine-process.ts';
 import { out } from './output.ts';
 
-function configOrExit(): Config {
+function configOrExit(servesApi = true): Config {
   try {
-    return loadConfig();
+    return loadConfig(process.env, { servesApi });
   } catch (error) {
     if (error instanceof ConfigError) {
       out.error(error.message);
@@ -21,8 +21,12 @@ function configOrExit(): Config {
 }
 
 /** Runs a long-lived process until SIGINT/SIGTERM, then closes it cleanly. */
-async function serveUntilSignal(name: string, start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>) {
-  const config = configOrExit();
+async function serveUntilSignal(
+  name: string,
+  start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>,
+  servesApi = true,
+) {
+  const config = configOrExit(servesApi);
   const logger = createLogger({ level: config.LOG_LEVEL, name });
   const running = await start(config, logger).catch((error: Error) => {
     logger.fatal({ err: error }, `${name} could not start`);
@@ -61,13 +65,14 @@ program
   .action(() =>
     serveUntilSignal('worker', (config, logger) =>
       startWorker(config, logger, config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`),
+      false,
     ),
   );
 
 program
   .command('engine')
   .description('the embedded render engine alone, on ENGINE_HOST:ENGINE_PORT')
-  .action(() => serveUntilSignal('engine', startEngineProcess));
+  .action(() => serveUntilSignal('engine', startEngineProcess, false));
 
 program
   .command('demo')

@@ -66,9 +66,14 @@ export const DEV_TENANT = { tenant: 'dev', key: 'dev-key' } as const;
 
 /**
  * Reads the environment once. Every invalid variable is reported in one error
- * so an operator can fix them all in one go.
+ * so an operator can fix them all in one go. A process that serves the API
+ * refuses to run in production without API keys; the worker and engine don't
+ * serve clients and may.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  { servesApi = true }: { servesApi?: boolean } = {},
+): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(present);
   const problems: string[] = [];
@@ -76,7 +81,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     for (const issue of parsed.error.issues) {
       problems.push(`${issue.path.join('.') || '(env)'}: ${issue.message}`);
     }
-  } else if (parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0) {
+  } else if (servesApi && parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0) {
     problems.push('API_KEYS: required when NODE_ENV=production (format: tenant=key,tenant=key)');
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);

@@ -31,6 +31,7 @@ export interface Checkpoint {
   instruction?: { text: string; sentAt: string; completedAt?: string; reply?: string };
   draft?: Draft;
   renderId?: string;
+  renderStartedAt?: string;
   renderOutputUrl?: string;
 }
 

@@ -22,9 +22,10 @@ describe('configuration from the environment', () => {
     expect((error as ConfigError).message.split('\n')).toHaveLength(6);
   });
 
-  it('refuses to run in production without API keys', () => {
+  it('refuses to serve the API in production without API keys; worker and engine may run', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/API_KEYS: required when NODE_ENV=production/);
     expect(() => loadConfig({ NODE_ENV: 'production', API_KEYS: 'shop=abc' })).not.toThrow();
+    expect(() => loadConfig({ NODE_ENV: 'production' }, { servesApi: false })).not.toThrow();
   });
 
   it('parses tenants, several keys per tenant, and the URL allowlist', () => {

@@ -1,0 +1,329 @@
+import { openAsBlob } from 'node:fs';
+import { Agent, FormData, type Dispatcher } from 'undici';
+import { attributionHeaders, type SkillAttribution } from './attribution.ts';
+import type { BackendEndpoint } from './endpoints.ts';
+import { isLocalFileError, writeStreamToFile } from './file-sink.ts';
+import { asRecord, parseJson, pickString } from './json-reading.ts';
+import { mimeTypeFor } from './media-types.ts';
+import { parseRenderStatus, type RenderStatus } from './render-status.ts';
+import {
+  envelopeData,
+  parseAnonymousToken,
+  parseCreditsBalance,
+  parseSession,
+  parseSessionState,
+  parseUploadedFiles,
+  type AnonymousToken,
+  type CreditsBalance,
+  type SessionInfo,
+  type SessionState,
+  type UploadedFile,
+} from './replies.ts';
+import { badReply } from './reply-error.ts';
+import type { SseEvent } from './sse-events.ts';
+import { sseEventsFromChunks } from './sse-stream.ts';
+import { callJson, openCall, readText, throwIfError, type CallSpec, type OpenReply } from './transport.ts';
+
+export interface BackendTimeouts {
+  /** TCP and TLS connect; applies to the client's own Agent only */
+  connectMs: number;
+  /** a JSON call or a download fails after this long without bytes */
+  idleMs: number;
+  /** a JSON call, whole */
+  callMs: number;
+  /** an upload, whole */
+  uploadMs: number;
+  /** `/run_sse` fails after this long without bytes (heartbeats count) */
+  sseIdleMs: number;
+  /** `/run_sse`, whole */
+  sseTotalMs: number;
+  /** a download, whole */
+  downloadMs: number;
+}
+
+export const DEFAULT_BACKEND_TIMEOUTS: BackendTimeouts = {
+  connectMs: 10_000,
+  idleMs: 60_000,
+  callMs: 120_000,
+  uploadMs: 15 * 60_000,
+  sseIdleMs: 120_000,
+  sseTotalMs: 15 * 60_000,
+  downloadMs: 15 * 60_000,
+};
+
+export interface BackendClientOptions {
+  baseUrl: string;
+  skill: SkillAttribution;
+  token?: string;
+  /** an undici Agent shared by several clients; without one the client makes (and closes) its own */
+  dispatcher?: Dispatcher;
+  timeouts?: Partial<BackendTimeouts>;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface RunSseOptions extends CallOptions {
+  /** asks for `partial` text chunks as they are generated */
+  streaming?: boolean;
+}
+
+export interface DownloadOptions extends CallOptions {
+  maxBytes: number;
+}
+
+export interface UploadSource {
+  path: string;
+  filename: string;
+  /** defaults to the type the filename's extension names */
+  contentType?: string;
+}
+
+export interface RenderRequest {
+  /** `render_<…>`; the backend refuses a duplicate id */
+  id: string;
+  sessionId: string;
+  draft: unknown;
+  output?: Record<string, unknown>;
+}
+
+export interface DownloadedFile {
+  bytes: number;
+  contentType?: string;
+}
+
+const MAX_DOWNLOAD_HOPS = 5;
+const KEEP_ALIVE_MS = 30_000;
+
+/**
+ * A typed client for one backend base URL and one attribution. Every call
+ * takes an AbortSignal; every failure is a BackendError. The token is fixed
+ * per client: `withToken` makes a sibling sharing the same connection pool.
+ */
+export class BackendClient {
+  readonly baseUrl: URL;
+  readonly skill: SkillAttribution;
+  readonly timeouts: BackendTimeouts;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownsDispatcher: boolean;
+  // private (#) so that inspecting or logging a client never shows it
+  readonly #token: string | undefined;
+
+  constructor(options: BackendClientOptions) {
+    this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    this.skill = options.skill;
+    this.timeouts = { ...DEFAULT_BACKEND_TIMEOUTS, ...options.timeouts };
+    this.ownsDispatcher = !options.dispatcher;
+    this.dispatcher =
+      options.dispatcher ?? new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect: { timeout: this.timeouts.connectMs } });
+    this.#token = options.token;
+  }
+
+  get hasToken(): boolean {
+    return Boolean(this.#token);
+  }
+
+  /** A client like this one, with another token, on the same connections. */
+  withToken(token: string): BackendClient {
+    return new BackendClient({ baseUrl: this.baseUrl.href, skill: this.skill, token, dispatcher: this.dispatcher, timeouts: this.timeouts });
+  }
+
+  /** Closes the connection pool when this client made it (siblings from `withToken` share it). */
+  async close(): Promise<void> {
+    if (this.ownsDispatcher) await this.dispatcher.close();
+  }
+
+  async anonymousToken(clientId: string, options: CallOptions = {}): Promise<AnonymousToken> {
+    // no Authorization here: the token being replaced may be the rejected one
+    const request = { auth: false, headers: { 'x-client-id': clientId } };
+    return parseAnonymousToken(await this.json('anonymous_token', 'POST', 'api/auth/anonymous-token', options, request));
+  }
+
+  async createSession(params: { language?: string } = {}, options: CallOptions = {}): Promise<SessionInfo> {
+    const body = { task_name: 'project', language: params.language ?? 'en' };
+    return parseSession(await this.json('create_session', 'POST', 'api/tasks/me/with-session/nemo_agent', options, { json: body }));
+  }
+
+  /** Uploads files as repeated `files` parts, streamed from disk. */
+  async uploadFiles(sessionId: string, files: readonly UploadSource[], options: CallOptions = {}): Promise<UploadedFile[]> {
+    const form = new FormData();
+    for (const file of files) {
+      const blob = await openAsBlob(file.path, { type: file.contentType ?? mimeTypeFor(file.filename) });
+      form.append('files', blob, file.filename);
+    }
+    const reply = await this.json('upload', 'POST', uploadPath(sessionId), options, { form, totalMs: this.timeouts.uploadMs });
+    return parseUploadedFiles(reply);
+  }
+
+  async uploadUrls(sessionId: string, urls: readonly string[], options: CallOptions = {}): Promise<UploadedFile[]> {
+    const body = { urls, source_type: 'url' };
+    return parseUploadedFiles(await this.json('upload', 'POST', uploadPath(sessionId), options, { json: body }));
+  }
+
+  /**
+   * Sends one message and yields the stream's events. The request goes out
+   * when iteration starts (each send is charged); breaking out of the loop
+   * closes the stream.
+   */
+  async *runSse(sessionId: string, text: string, options: RunSseOptions = {}): AsyncGenerator<SseEvent> {
+    const body = {
+      app_name: 'nemo_agent',
+      user_id: 'me',
+      session_id: sessionId,
+      new_message: { parts: [{ text }] },
+      ...(options.streaming ? { streaming: true } : {}),
+    };
+    const reply = await openCall(
+      this.dispatcher,
+      this.spec('run_sse', 'POST', 'run_sse', options, {
+        json: body,
+        headers: { accept: 'text/event-stream' },
+        totalMs: this.timeouts.sseTotalMs,
+        idleMs: this.timeouts.sseIdleMs,
+      }),
+    );
+    const contentType = headerValue(reply, 'content-type') ?? '';
+    if (reply.statusCode < 200 || reply.statusCode >= 300 || contentType.includes('json')) {
+      const replyText = await readText(reply, 'run_sse');
+      throwIfError(reply, 'run_sse', replyText);
+      throw badReply('run_sse', `expected an event stream, got ${contentType || 'no content type'}`, reply.statusCode);
+    }
+    try {
+      yield* sseEventsFromChunks(reply.body);
+    } catch (error) {
+      throw reply.failure(error, 'stream');
+    } finally {
+      reply.discard();
+    }
+  }
+
+  async getState(sessionId: string, options: CallOptions = {}): Promise<SessionState> {
+    const path = `api/state/nemo_agent/me/${encodeURIComponent(sessionId)}/latest`;
+    return parseSessionState(await this.json('state', 'GET', path, options), sessionId);
+  }
+
+  async creditsBalance(options: CallOptions = {}): Promise<CreditsBalance> {
+    return parseCreditsBalance(await this.json('credits', 'GET', 'api/credits/balance/simple', options));
+  }
+
+  async startRender(request: RenderRequest, options: CallOptions = {}): Promise<RenderStatus> {
+    const body = { id: request.id, sessionId: request.sessionId, draft: request.draft, ...(request.output ? { output: request.output } : {}) };
+    const reply = await this.json('render_start', 'POST', 'api/render/proxy/lambda', options, { json: body });
+    return parseRenderStatus('render_start', reply, request.id);
+  }
+
+  async getRender(id: string, options: CallOptions = {}): Promise<RenderStatus> {
+    const reply = await this.json('render_poll', 'GET', `api/render/proxy/lambda/${encodeURIComponent(id)}`, options);
+    return parseRenderStatus('render_poll', reply, id);
+  }
+
+  async cancelRender(id: string, options: CallOptions = {}): Promise<void> {
+    await this.json('render_cancel', 'POST', `api/render/proxy/lambda/${encodeURIComponent(id)}/cancel`, options);
+  }
+
+  /** The backend's fallback download of a finished render. */
+  async downloadRender(id: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
+    return this.downloadToFile(this.url(`api/render/proxy/${encodeURIComponent(id)}/download`).href, destPath, options);
+  }
+
+  /**
+   * Streams a file (a render's output URL) to `destPath`. Redirects are
+   * followed, and a JSON reply naming a URL is followed to it. Credentials go
+   * only to the backend's own origin, never to a CDN.
+   */
+  async downloadToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
+    let target = new URL(url, this.baseUrl);
+    for (let hop = 0; hop <= MAX_DOWNLOAD_HOPS; hop++) {
+      const reply = await openCall(this.dispatcher, {
+        endpoint: 'download',
+        method: 'GET',
+        url: target,
+        headers: target.origin === this.baseUrl.origin ? this.headers() : {},
+        signal: options.signal,
+        totalMs: this.timeouts.downloadMs,
+        idleMs: this.timeouts.idleMs,
+      });
+      const location = headerValue(reply, 'location');
+      if (reply.statusCode >= 300 && reply.statusCode < 400 && location) {
+        reply.discard();
+        target = new URL(location, target);
+        continue;
+      }
+      const contentType = headerValue(reply, 'content-type');
+      if (reply.statusCode < 200 || reply.statusCode >= 300 || contentType?.includes('json')) {
+        target = new URL(await linkFromReply(reply), target);
+        continue;
+      }
+      const declared = Number(headerValue(reply, 'content-length') ?? 0);
+      if (declared > options.maxBytes) {
+        reply.discard();
+        throw badReply('download', `the file is ${declared} bytes; the limit is ${options.maxBytes}`, reply.statusCode);
+      }
+      try {
+        const bytes = await writeStreamToFile(reply.body, destPath, { maxBytes: options.maxBytes, endpoint: 'download' });
+        return { bytes, contentType };
+      } catch (error) {
+        if (isLocalFileError(error)) throw error;
+        throw reply.failure(error, 'network');
+      }
+    }
+    throw badReply('download', `more than ${MAX_DOWNLOAD_HOPS} redirects`);
+  }
+
+  private url(path: string): URL {
+    return new URL(path, this.baseUrl);
+  }
+
+  private headers(): Record<string, string> {
+    return { ...attributionHeaders(this.skill), ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}) };
+  }
+
+  private spec(endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request: RequestParts = {}): CallSpec {
+    const contentType: Record<string, string> = request.json === undefined ? {} : { 'content-type': 'application/json' };
+    const base = request.auth === false ? attributionHeaders(this.skill) : this.headers();
+    return {
+      endpoint,
+      method,
+      url: this.url(path),
+      headers: { ...base, accept: 'application/json', ...contentType, ...request.headers },
+      body: request.form ?? (request.json === undefined ? undefined : JSON.stringify(request.json)),
+      signal: options.signal,
+      totalMs: request.totalMs ?? this.timeouts.callMs,
+      idleMs: request.idleMs ?? this.timeouts.idleMs,
+    };
+  }
+
+  private json(endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request?: RequestParts): Promise<unknown> {
+    return callJson(this.dispatcher, this.spec(endpoint, method, path, options, request));
+  }
+}
+
+/** What a call sends beyond the defaults (JSON accept, credentials, the call timeouts). */
+interface RequestParts {
+  json?: unknown;
+  form?: FormData;
+  headers?: Record<string, string>;
+  /** false: send no Authorization */
+  auth?: boolean;
+  totalMs?: number;
+  idleMs?: number;
+}
+
+function uploadPath(sessionId: string): string {
+  return `api/upload-video/nemo_agent/me/${encodeURIComponent(sessionId)}`;
+}
+
+function headerValue(reply: OpenReply, name: string): string | undefined {
+  const value = reply.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The URL a JSON download reply points to, or the error it stands for. */
+async function linkFromReply(reply: OpenReply): Promise<string> {
+  const text = await readText(reply, 'download');
+  throwIfError(reply, 'download', text);
+  const link = pickString(asRecord(envelopeData(parseJson(text))), 'url', 'download_url', 'downloadUrl', 'outputUrl', 'output_url');
+  if (!link) throw badReply('download', 'the reply names no file to download', reply.statusCode);
+  return link;
+}
