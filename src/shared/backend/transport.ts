@@ -37,7 +37,6 @@ interface FailureContext {
   callerSignal?: AbortSignal;
   deadline: AbortSignal;
   totalMs: number;
-  idleMs: number;
   /** known once the reply's headers are in */
   httpStatus?: number;
 }
@@ -55,7 +54,7 @@ function transportFailure(error: unknown, fallback: TransportCode, ctx: FailureC
     new BackendError(transportCode, `${endpoint}: ${message}`, { endpoint, httpStatus: ctx.httpStatus, cause: error });
   if (ctx.callerSignal?.aborted) return fail('aborted', 'aborted');
   if (ctx.deadline.aborted) return fail('timeout', `no complete reply within ${ctx.totalMs} ms`);
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return fail('timeout', `nothing received for ${ctx.idleMs} ms (${code})`);
+  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return fail('timeout', `timed out: ${(error as Error).message}`);
   if (name === 'AbortError' || code === 'UND_ERR_ABORTED') return fail('aborted', 'aborted');
   return fail(fallback, error instanceof Error ? error.message : String(error));
 }
@@ -64,7 +63,7 @@ function transportFailure(error: unknown, fallback: TransportCode, ctx: FailureC
 export async function openCall(dispatcher: Dispatcher, spec: CallSpec): Promise<OpenReply> {
   const deadline = AbortSignal.timeout(spec.totalMs);
   const signal = spec.signal ? AbortSignal.any([spec.signal, deadline]) : deadline;
-  const ctx: FailureContext = { endpoint: spec.endpoint, callerSignal: spec.signal, deadline, totalMs: spec.totalMs, idleMs: spec.idleMs };
+  const ctx: FailureContext = { endpoint: spec.endpoint, callerSignal: spec.signal, deadline, totalMs: spec.totalMs };
   try {
     const reply = await request(spec.url, {
       dispatcher,
