@@ -7,6 +7,7 @@ import { BackendClient } from '../../../src/shared/backend/client.ts';
 import { skillForPreset } from '../../../src/shared/backend/attribution.ts';
 import { BackendError } from '../../../src/shared/errors.ts';
 import { ReplayServer, sendJson, sendRaw } from './replay-server.ts';
+import { failure } from './backend-failure.ts';
 
 const TOKEN = 'nmv_usr_secret_token_123';
 const skill = skillForPreset('motion', '1.2.3', 'clawhub');
@@ -29,14 +30,6 @@ afterAll(async () => {
 
 beforeEach(() => server.reset());
 
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  return error as BackendError;
-}
 
 describe('requests', () => {
   it('sends the token and the attribution headers', async () => {

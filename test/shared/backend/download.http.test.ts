@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../../src/shared/backend/client.ts';
 import { BackendError } from '../../../src/shared/errors.ts';
 import { ReplayServer, sendJson, sendRaw, writeChunks } from './replay-server.ts';
+import { failure } from './backend-failure.ts';
 
 const TOKEN = 'nmv_usr_download_token';
 const skill = { source: 'pixverse-ai-image-to-video', version: '1.0.0', platform: 'cursor' } as const;
@@ -34,14 +35,6 @@ beforeEach(() => {
   cdn.reset();
 });
 
-async function failure(promise: Promise<unknown>): Promise<BackendError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(BackendError);
-  return error as BackendError;
-}
 
 describe('downloadToFile', () => {
   it('streams a render output to disk, without credentials for a CDN', async () => {
