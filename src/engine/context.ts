@@ -1,0 +1,51 @@
+import path from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import { sessionNotFound, tokenInvalid } from './envelope.ts';
+import type { ResolvedEngineOptions } from './options.ts';
+import type { RenderRunner } from './render-runner.ts';
+import type { Account, AccountStore } from './store/accounts.ts';
+import type { RenderStore } from './store/renders.ts';
+import type { Session, SessionStore } from './store/sessions.ts';
+
+/** What every route of one engine shares. */
+export interface EngineContext {
+  options: ResolvedEngineOptions;
+  accounts: AccountStore;
+  sessions: SessionStore;
+  renders: RenderStore;
+  runner: RenderRunner;
+  rendersDir: string;
+  uploadsDir(sessionId: string): string;
+}
+
+export function engineDirs(dataDir: string) {
+  return {
+    rendersDir: path.join(dataDir, 'renders'),
+    uploadsDir: (sessionId: string) => path.join(dataDir, 'uploads', sessionId),
+  };
+}
+
+/** The account behind `Authorization: Bearer <token>`, or 1001. */
+export function requireAccount(ctx: EngineContext, request: FastifyRequest): Account {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  const account = match?.[1] ? ctx.accounts.authenticate(match[1]) : undefined;
+  if (!account) throw tokenInvalid();
+  return account;
+}
+
+/** A path's user segment: `me`, or the account's own id. */
+export function isSameUser(account: Account, userSegment: string): boolean {
+  return userSegment === 'me' || userSegment === account.userId;
+}
+
+/** The account's session named in a path, or 1002. */
+export function requireSession(ctx: EngineContext, account: Account, userSegment: string, sessionId: string): Session {
+  const session = isSameUser(account, userSegment) ? ctx.sessions.find(sessionId, account.userId) : undefined;
+  if (!session) throw sessionNotFound(sessionId);
+  return session;
+}
+
+/** Base of the URLs the engine hands out (cdn_url, outputUrl). */
+export function publicBase(ctx: EngineContext, request: FastifyRequest): string {
+  return ctx.options.publicUrl ?? `${request.protocol}://${request.host}`;
+}

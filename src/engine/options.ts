@@ -1,0 +1,79 @@
+import type { Logger } from '../shared/logger.ts';
+
+/**
+ * Which of the reply variants listed in shared/upstream-protocol.md the engine
+ * emits, so a client can be tested against each one.
+ */
+export interface Dialect {
+  /** the render-poll reply shape (endpoint 8) */
+  pollShape: 'envelope' | 'task' | 'flat';
+  /** ADK event keys in camelCase (current) or snake_case (older servers) */
+  sseKeys: 'camel' | 'snake';
+  /** text as `partial` chunks, then one non-partial event repeating it whole */
+  sseStreaming: boolean;
+  /** old `{"type":"text"|"tool_call"|"heartbeat",…}` frames instead of ADK events */
+  sseLegacyFrames: boolean;
+  /** `{"type":"heartbeat"}` or an empty `data:` line */
+  heartbeatStyle: 'typed' | 'empty';
+  /** business error codes with HTTP 200, or with a matching 4xx status */
+  businessErrorHttp: 'ok' | 'status';
+}
+
+export type PollShape = Dialect['pollShape'];
+
+export interface EngineOptions {
+  /** uploads and renders live under this directory */
+  dataDir: string;
+  logger: Logger;
+  /** base of cdn_url and outputUrl; derived from each request's protocol and host when unset */
+  publicUrl?: string;
+  /** tokens accepted besides issued ones (e.g. a configured NEMO_TOKEN) */
+  staticTokens?: string[];
+  initialCredits?: number;
+  creditsPerInstruction?: number;
+  maxUploadBytes?: number;
+  urlFetchAllowlist?: string[];
+  /** fraction of /run_sse replies that end with tool events and no text */
+  noTextRate?: number;
+  random?: () => number;
+  /** heartbeat period while an instruction is being worked on */
+  heartbeatMs?: number;
+  /** how long the agent "thinks" about an instruction (heartbeats flow meanwhile) */
+  agentDelayMs?: number;
+  /** renders that run at once; more wait as `pending` */
+  renderConcurrency?: number;
+  dialect?: Partial<Dialect>;
+}
+
+export interface ResolvedEngineOptions extends Required<Omit<EngineOptions, 'publicUrl' | 'dialect'>> {
+  publicUrl?: string;
+  dialect: Dialect;
+}
+
+export const DEFAULT_DIALECT: Dialect = {
+  pollShape: 'envelope',
+  sseKeys: 'camel',
+  sseStreaming: false,
+  sseLegacyFrames: false,
+  heartbeatStyle: 'typed',
+  businessErrorHttp: 'ok',
+};
+
+export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
+  return {
+    dataDir: options.dataDir,
+    logger: options.logger,
+    publicUrl: options.publicUrl?.replace(/\/+$/, ''),
+    staticTokens: options.staticTokens?.filter(Boolean) ?? [],
+    initialCredits: options.initialCredits ?? 100,
+    creditsPerInstruction: options.creditsPerInstruction ?? 1,
+    maxUploadBytes: options.maxUploadBytes ?? 200 * 1024 * 1024,
+    urlFetchAllowlist: options.urlFetchAllowlist ?? [],
+    noTextRate: options.noTextRate ?? 0.3,
+    random: options.random ?? Math.random,
+    heartbeatMs: options.heartbeatMs ?? 5_000,
+    agentDelayMs: options.agentDelayMs ?? 0,
+    renderConcurrency: options.renderConcurrency ?? 1,
+    dialect: { ...DEFAULT_DIALECT, ...options.dialect },
+  };
+}

@@ -1,0 +1,46 @@
+import type { Draft } from '../../shared/draft.ts';
+import { newSessionId, newTaskId } from './ids.ts';
+
+export type FileType = 'image' | 'video' | 'audio';
+
+export interface StoredFile {
+  /** the engine's storage name: also the last segment of its cdn_url */
+  name: string;
+  /** the name the client gave; shown, never used as a path */
+  filename: string;
+  fileType: FileType;
+  path: string;
+  width: number;
+  height: number;
+  durationS: number;
+  fps: number;
+  hash: string;
+}
+
+export interface Session {
+  id: string;
+  taskId: string;
+  userId: string;
+  language: string;
+  /** every upload, in order */
+  files: StoredFile[];
+  /** the files of the most recent upload call: what the next instruction works on */
+  latestUpload: StoredFile[];
+  draft: Draft | null;
+}
+
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  create(userId: string, language: string): Session {
+    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], draft: null };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** A session only exists for its owner. */
+  find(sessionId: string, userId: string): Session | undefined {
+    const session = this.sessions.get(sessionId);
+    return session?.userId === userId ? session : undefined;
+  }
+}
