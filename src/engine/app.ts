@@ -1,0 +1,67 @@
+import { mkdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { engineDirs, type EngineContext } from './context.ts';
+import { businessErrorHandler, renderErrorHandler } from './envelope.ts';
+import { resolveEngineOptions, type EngineOptions } from './options.ts';
+import { RenderRunner } from './render-runner.ts';
+import { authRoutes } from './routes/auth.ts';
+import { creditRoutes } from './routes/credits.ts';
+import { fileRoutes } from './routes/files.ts';
+import { renderRoutes } from './routes/render.ts';
+import { runSseRoutes } from './routes/run-sse.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { stateRoutes } from './routes/state.ts';
+import { uploadRoutes } from './routes/upload.ts';
+import { AccountStore } from './store/accounts.ts';
+import { RenderStore } from './store/renders.ts';
+import { SessionStore } from './store/sessions.ts';
+
+export type { EngineOptions, Dialect } from './options.ts';
+
+/** The embedded backend: the upstream protocol over in-memory state, files on disk and ffmpeg. Not listening. */
+export async function buildEngine(options: EngineOptions): Promise<FastifyInstance> {
+  const resolved = resolveEngineOptions(options);
+  const dirs = engineDirs(resolved.dataDir);
+  await mkdir(dirs.rendersDir, { recursive: true });
+  const renders = new RenderStore();
+  const ctx: EngineContext = {
+    options: resolved,
+    accounts: new AccountStore(resolved.initialCredits, resolved.staticTokens),
+    sessions: new SessionStore(),
+    renders,
+    runner: new RenderRunner(dirs.rendersDir, resolved.renderConcurrency, resolved.logger.child({ component: 'renderer' })),
+    ...dirs,
+  };
+
+  const app = Fastify({ loggerInstance: resolved.logger as FastifyBaseLogger });
+  await app.register(multipart);
+  await app.register(async (scope) => {
+    scope.setErrorHandler(businessErrorHandler(resolved.dialect));
+    for (const routes of [authRoutes, sessionRoutes, uploadRoutes, runSseRoutes, stateRoutes, creditRoutes]) routes(scope, ctx);
+  });
+  await app.register(async (scope) => {
+    scope.setErrorHandler(renderErrorHandler);
+    renderRoutes(scope, ctx);
+  });
+  await app.register(async (scope) => fileRoutes(scope, ctx));
+  app.addHook('onClose', () => ctx.runner.close(renders.all()));
+  return app;
+}
+
+export interface StartedEngine {
+  app: FastifyInstance;
+  /** base URL of the protocol, e.g. http://127.0.0.1:8790 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the engine and listens (port 0 picks a free one). */
+export async function startEngine(options: EngineOptions & { host?: string; port?: number }): Promise<StartedEngine> {
+  const app = await buildEngine(options);
+  await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  const address = app.server.address() as AddressInfo;
+  const host = ['0.0.0.0', '::'].includes(address.address) ? '127.0.0.1' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { app, url: options.publicUrl ?? `http://${host}:${address.port}`, close: () => app.close() };
+}
