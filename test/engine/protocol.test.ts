@@ -1,0 +1,219 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { draftSchema } from '../../src/shared/draft.ts';
+import { makeTestImage } from '../helpers/media.ts';
+import { ProtocolClient, startTestEngine, type TestEngine } from './protocol-client.ts';
+
+describe('engine protocol: token → session → upload → run_sse → state', () => {
+  let engine: TestEngine;
+  let photo: string;
+
+  beforeAll(async () => {
+    engine = await startTestEngine({ staticTokens: ['configured-nemo-token'], initialCredits: 100 });
+    photo = await makeTestImage(path.join(engine.dir, 'photo.jpg'), 640, 480);
+  });
+  afterAll(() => engine.close());
+
+  it('walks the whole lifecycle and leaves a draft of the uploaded image in the session state', async () => {
+    const client = new ProtocolClient(engine.url);
+    const token = await client.anonymousToken();
+    expect(token.status).toBe(200);
+    expect(token.body.code).toBe(0);
+    expect(token.body.data).toMatchObject({ token: expect.stringMatching(/^nmv_usr_/), user_id: expect.stringMatching(/^anon_/), credits: 100 });
+    const expiresInDays = (Date.parse(token.body.data.expires_at) - Date.now()) / 86_400_000;
+    expect(expiresInDays).toBeGreaterThan(6.9);
+    expect(expiresInDays).toBeLessThanOrEqual(7);
+
+    const session = await client.createSession();
+    expect(session.body).toMatchObject({ code: 0, data: { task_id: expect.stringMatching(/^task_/), session_id: expect.stringMatching(/^\d{15,}$/), user_id: client.userId } });
+
+    const upload = await client.upload([{ path: photo, filename: 'My Photo.JPG' }]);
+    expect(upload.body.code).toBe(0);
+    expect(upload.body.data.session_state_applied).toBe(true);
+    const [file] = upload.body.data.files;
+    expect(file).toMatchObject({ filename: 'My Photo.JPG', file_type: 'image', width: 640, height: 480, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    // the cdn_url serves the very bytes uploaded, under a generated name
+    expect(file.cdn_url).not.toContain('My Photo');
+    const served = await fetch(file.cdn_url);
+    expect(served.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await served.arrayBuffer()).equals(await (await import('node:fs/promises')).readFile(photo))).toBe(true);
+
+    const sse = await client.runSse('Animate this image with a slow zoom-in. Duration: 3 seconds. Aspect ratio 1:1 at 720p, 24 fps.');
+    expect(sse.status).toBe(200);
+    expect(sse.contentType).toMatch(/^text\/event-stream/);
+    const call = sse.events.find((e) => e.content?.parts?.[0]?.functionCall);
+    const response = sse.events.find((e) => e.content?.parts?.[0]?.functionResponse);
+    const text = sse.events.find((e) => typeof e.content?.parts?.[0]?.text === 'string');
+    expect(call).toMatchObject({ author: 'nemo_agent', invocationId: expect.stringMatching(/^e-/), content: { role: 'model' } });
+    expect(call.content.parts[0].functionCall).toMatchObject({ id: expect.stringMatching(/^adk-/), name: 'edit_multitrack' });
+    expect(typeof call.timestamp).toBe('number');
+    expect(call.actions).toEqual({ stateDelta: {}, artifactDelta: {}, requestedAuthConfigs: {} });
+    expect(response.content.role).toBe('user');
+    expect(response.content.parts[0].functionResponse.id).toBe(call.content.parts[0].functionCall.id);
+    expect(text.content.parts[0].text).toMatch(/Export/);
+    expect(sse.events.indexOf(call)).toBeLessThan(sse.events.indexOf(response));
+    expect(sse.events.indexOf(response)).toBeLessThan(sse.events.indexOf(text));
+    expect(sse.events.some((e) => e.type === 'heartbeat')).toBe(true);
+
+    const state = await client.state();
+    expect(state.body.code).toBe(0);
+    const { draft, video_infos, canvas_config } = state.body.data.state;
+    expect(state.body.data).toMatchObject({ session_id: client.sessionId, task_id: session.body.data.task_id });
+    expect(draftSchema.parse(draft)).toMatchObject({ d: 3000, m: { width: 720, height: 720, fps: 24 } });
+    expect(draft.t[0].sg).toEqual([expect.objectContaining({ s: 0, d: 3000, src: file.cdn_url, m: expect.objectContaining({ motion: 'zoom-in' }) })]);
+    expect(video_infos).toEqual([file]);
+    expect(canvas_config).toEqual({ width: 720, height: 720 });
+
+    const credits = await client.call('GET', '/api/credits/balance/simple');
+    expect(credits.body).toMatchObject({ code: 0, data: { available: 99, frozen: 0, total: 99 } });
+  });
+
+  it('builds one segment per image of the latest upload, in order, sharing the duration', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    await client.upload([{ path: photo, filename: 'old.jpg' }]);
+    await client.upload([{ path: photo, filename: 'a.jpg' }, { path: photo, filename: 'b.jpg' }]);
+    await client.runSse('animate these photos into a 6-second landscape video');
+    const { draft, video_infos } = (await client.state()).body.data.state;
+    expect(video_infos.map((f: any) => f.filename)).toEqual(['old.jpg', 'a.jpg', 'b.jpg']);
+    expect(draft.m).toMatchObject({ width: 1920, height: 1080 });
+    expect(draft.t[0].sg.map((sg: any) => [sg.m.name, sg.s, sg.d])).toEqual([
+      ['a.jpg', 0, 3000],
+      ['b.jpg', 3000, 3000],
+    ]);
+  });
+
+  it('accepts the literal user id in place of "me", and a configured static token', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    const state = await client.call('GET', `/api/state/nemo_agent/${client.userId}/${client.sessionId}/latest`);
+    expect(state.body.code).toBe(0);
+    expect(state.body.data.state).toMatchObject({ draft: null, video_infos: [], canvas_config: { width: 1080, height: 1920 } });
+
+    const configured = new ProtocolClient(engine.url);
+    configured.token = 'configured-nemo-token';
+    expect((await configured.call('GET', '/api/credits/balance/simple')).body).toMatchObject({ code: 0, data: { available: 100 } });
+    expect((await configured.createSession()).body.code).toBe(0);
+  });
+
+  it('fetches URL uploads through the guard, only from allowlisted private addresses', async () => {
+    const server: Server = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'image/jpeg' });
+      createReadStream(photo).pipe(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const photoUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}/pictures/shot`;
+    const allowing = await startTestEngine({ urlFetchAllowlist: ['127.0.0.1'] });
+    try {
+      const client = await new ProtocolClient(allowing.url).connect();
+      const reply = await client.call('POST', `/api/upload-video/nemo_agent/me/${client.sessionId}`, { urls: [photoUrl], source_type: 'url' });
+      expect(reply.body.code).toBe(0);
+      expect(reply.body.data.files[0]).toMatchObject({ filename: 'shot', file_type: 'image', width: 640, height: 480 });
+
+      const refusing = await new ProtocolClient(engine.url).connect();
+      const refused = await refusing.call('POST', `/api/upload-video/nemo_agent/me/${refusing.sessionId}`, { urls: [photoUrl], source_type: 'url' });
+      expect(refused.body.code).toBe(4001);
+      expect(refused.body.message).toMatch(/not reachable|URL_FETCH_ALLOWLIST/);
+    } finally {
+      server.close();
+      await allowing.close();
+    }
+  });
+
+  it('answers an instruction without uploads with text only and charges nothing', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    const sse = await client.runSse('animate this image');
+    expect(sse.events).toHaveLength(1);
+    expect(sse.events[0].content.parts[0].text).toMatch(/upload/);
+    expect((await client.state()).body.data.state.draft).toBeNull();
+    expect((await client.call('GET', '/api/credits/balance/simple')).body.data.available).toBe(100);
+  });
+});
+
+describe('engine protocol errors', () => {
+  let engine: TestEngine;
+  let photo: string;
+
+  beforeAll(async () => {
+    engine = await startTestEngine({ maxUploadBytes: 20_000, initialCredits: 1 });
+    photo = await makeTestImage(path.join(engine.dir, 'photo.jpg'), 160, 120);
+  });
+  afterAll(() => engine.close());
+
+  it('400 without X-Client-Id; 429 with Retry-After for a second anonymous token of the same client', async () => {
+    const client = new ProtocolClient(engine.url);
+    const missing = await client.call('POST', '/api/auth/anonymous-token');
+    expect(missing.status).toBe(200);
+    expect(missing.body.code).toBe(400);
+
+    const clientId = '3b241101-e2bb-4255-8caf-4136c566a962';
+    expect((await client.anonymousToken(clientId)).body.code).toBe(0);
+    const again = await new ProtocolClient(engine.url).anonymousToken(clientId);
+    expect(again.body.code).toBe(429);
+    expect(again.headers.get('retry-after')).toBe('30');
+  });
+
+  it('1001 for a missing, unknown or made-up token', async () => {
+    const client = new ProtocolClient(engine.url);
+    expect((await client.call('GET', '/api/credits/balance/simple')).body.code).toBe(1001);
+    client.token = 'nmv_usr_not-issued';
+    expect((await client.call('GET', '/api/credits/balance/simple')).body.code).toBe(1001);
+    expect((await client.createSession()).body.code).toBe(1001);
+    const sse = await client.runSse('animate');
+    expect(sse.events[0].code).toBe(1001);
+  });
+
+  it("1002 for an unknown session or someone else's; /run_sse answers 404 before streaming", async () => {
+    const owner = await new ProtocolClient(engine.url).connect();
+    const other = await new ProtocolClient(engine.url).connect();
+    other.sessionId = owner.sessionId;
+    expect((await other.state()).body.code).toBe(1002);
+    expect((await other.state('5529798706024415232')).body.code).toBe(1002);
+    expect((await other.upload([{ path: photo }])).body.code).toBe(1002);
+    const sse = await other.runSse('animate this image');
+    expect(sse.status).toBe(404);
+    expect(sse.events[0]).toEqual({ detail: 'Session not found' });
+  });
+
+  it('4001 for a file type outside the accepted list, and keeps nothing of that upload', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    const textFile = path.join(engine.dir, 'notes.txt');
+    await writeFile(textFile, 'not a picture');
+    const reply = await client.upload([{ path: photo, filename: 'fine.jpg' }, { path: textFile }]);
+    expect(reply.body.code).toBe(4001);
+    expect(reply.body.message).toMatch(/jpg/);
+    expect((await client.state()).body.data.state.video_infos).toEqual([]);
+    expect(await readdir(path.join(engine.dir, 'data', 'uploads', client.sessionId))).toEqual([]);
+  });
+
+  it('4001 for a file whose content is not media, whatever its extension', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    const fake = path.join(engine.dir, 'fake.png');
+    await writeFile(fake, 'plain text pretending');
+    expect((await client.upload([{ path: fake }])).body.code).toBe(4001);
+  });
+
+  it('4002 when a file crosses the upload limit', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    const big = await makeTestImage(path.join(engine.dir, 'big.png'), 640, 480);
+    const reply = await client.upload([{ path: big }]);
+    expect(reply.body.code).toBe(4002);
+    expect(await readdir(path.join(engine.dir, 'data', 'uploads', client.sessionId))).toEqual([]);
+  });
+
+  it('2001 as an in-stream system error once the credits are spent, and no new draft', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    await client.upload([{ path: photo }]);
+    const first = await client.runSse('animate this image into a 2-second video');
+    expect(first.events.some((e) => e.content?.parts?.[0]?.functionCall)).toBe(true);
+    const firstDraft = (await client.state()).body.data.state.draft;
+
+    const second = await client.runSse('now make it 4 seconds');
+    expect(second.status).toBe(200);
+    expect(second.events).toHaveLength(1);
+    expect(second.events[0]).toMatchObject({ author: 'system', errorCode: '2001', content: { parts: [{ text: expect.stringMatching(/^Error: insufficient credits/) }] } });
+    expect((await client.state()).body.data.state.draft).toEqual(firstDraft);
+    expect((await client.call('GET', '/api/credits/balance/simple')).body.data).toEqual({ available: 0, frozen: 0, total: 0 });
+  });
+});
