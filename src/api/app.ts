@@ -25,12 +25,13 @@ export interface ApiDeps {
 }
 
 /**
- * The multipart body is read by the route itself (it streams files to
- * storage), so body validation applies to JSON bodies only.
+ * A multipart body reaches validation as null (the route reads the parts
+ * itself, streaming files to storage), so only bodies that were parsed are
+ * validated here; a route that takes both checks for a missing JSON body.
  */
 const validateJsonBodies: typeof validatorCompiler = (route) => {
   const validate = validatorCompiler(route);
-  return route.httpPart === 'body' ? (data) => (data === undefined ? { value: data } : validate(data)) : validate;
+  return route.httpPart === 'body' ? (data) => (data == null ? { value: data } : validate(data)) : validate;
 };
 
 export async function buildApi(deps: ApiDeps) {

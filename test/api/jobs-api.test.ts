@@ -66,5 +66,8 @@ describe('the jobs API answers bad requests with problem+json', () => {
     });
     expect(broken.status).toBe(400);
     expect(broken.headers.get('content-type')).toContain('application/problem+json');
+    const nothing = await post(null);
+    expect(nothing.status).toBe(400);
+    expect(await nothing.json()).toMatchObject({ code: 'validation_failed' });
   });
 });

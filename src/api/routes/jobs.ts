@@ -62,6 +62,9 @@ export const jobRoutes: FastifyPluginAsyncZod<JobRoutesOptions> = async (app, { 
     },
     handler: async (request, reply) => {
       const id = newId('job');
+      if (!request.isMultipart() && request.body == null) {
+        throw new ProblemError(400, 'validation_failed', 'Invalid request', 'send a JSON object or a multipart form', { errors: [{ path: 'body', message: 'required' }] });
+      }
       const submission = request.isMultipart()
         ? await readMultipartJob(request, storage, id)
         : {
