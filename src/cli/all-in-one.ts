@@ -33,13 +33,13 @@ export async function startAllInOne(base: Config, logger: Logger): Promise<AllIn
     }
     let backendUrl = config.BACKEND_URL;
     if (!backendUrl) {
-      const engine = await startEngineProcess({ ...config, ENGINE_PORT: 0 }, logger.child({ process: 'engine' }));
+      const engine = await startEngineProcess({ ...config, ENGINE_PORT: 0 }, logger.child({ component: 'engine' }));
       closers.push(engine.close);
       backendUrl = engine.url;
     }
-    const worker = await startWorker(config, logger.child({ process: 'worker' }), backendUrl);
+    const worker = await startWorker(config, logger.child({ component: 'worker' }), backendUrl);
     closers.push(worker.close);
-    const api = await startApi(config, logger.child({ process: 'api' }));
+    const api = await startApi(config, logger.child({ component: 'api' }));
     closers.push(api.close);
     return { api, config, close: closeAll };
   } catch (error) {
