@@ -89,10 +89,11 @@ export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
       progress: INITIAL_PROGRESS,
       abort: new AbortController(),
     };
+    const accepted = renderOkBody({ id, status: job.status, progress: job.progress });
     ctx.renders.add(job);
     ctx.runner.enqueue(job, resolve);
     request.log.info({ renderId: id, sessionId }, 'render accepted');
-    return renderOkBody({ id, status: job.status, progress: job.progress });
+    return accepted;
   });
 
   app.get<{ Params: { id: string } }>('/api/render/proxy/lambda/:id', async (request) => {
