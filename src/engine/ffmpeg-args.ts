@@ -56,6 +56,11 @@ function planSegments(draft: Draft, geometry: RenderGeometry, resolve: ResolveLo
   return planned;
 }
 
+/** Throws DraftRenderError when the draft cannot be rendered (nothing to show, an unknown or non-visual src). */
+export function checkRenderable(draft: Draft, resolveLocalPath: ResolveLocalPath): void {
+  planSegments(draft, renderGeometry(draft), resolveLocalPath);
+}
+
 /**
  * The filter chain of one segment: its picture scaled to cover the frame
  * (centre crop), exactly `frames` frames long, then moved. An image is decoded

@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
@@ -6,6 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftSchema } from '../../src/shared/draft.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { ProtocolClient, startTestEngine, type TestEngine } from './protocol-client.ts';
+
+/** A JPEG with an EXIF APP1 segment holding only an Orientation tag, right after SOI. */
+function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
+  const entry = Buffer.alloc(12);
+  entry.writeUInt16BE(0x0112, 0); // Orientation
+  entry.writeUInt16BE(3, 2); // SHORT
+  entry.writeUInt32BE(1, 4);
+  entry.writeUInt16BE(orientation, 8);
+  const tiff = Buffer.concat([Buffer.from('MM\x00\x2a', 'latin1'), Buffer.from([0, 0, 0, 8, 0, 1]), entry, Buffer.alloc(4)]);
+  const app1 = Buffer.concat([Buffer.from('Exif\x00\x00', 'latin1'), tiff]);
+  const header = Buffer.from([0xff, 0xe1, 0, 0]);
+  header.writeUInt16BE(app1.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, 2), header, app1, jpeg.subarray(2)]);
+}
 
 describe('engine protocol: token → session → upload → run_sse → state', () => {
   let engine: TestEngine;
@@ -119,6 +133,15 @@ describe('engine protocol: token → session → upload → run_sse → state', 
       server.close();
       await allowing.close();
     }
+  });
+
+  it('turns a photo stored sideways (EXIF Orientation 6) upright on upload', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    const plain = await readFile(await makeTestImage(path.join(engine.dir, 'sideways-source.jpg'), 320, 240));
+    const sideways = path.join(engine.dir, 'sideways.jpg');
+    await writeFile(sideways, withExifOrientation(plain, 6));
+    const [file] = (await client.upload([{ path: sideways }])).body.data.files;
+    expect(file).toMatchObject({ filename: 'sideways.jpg', file_type: 'image', width: 240, height: 320 });
   });
 
   it('answers an instruction without uploads with text only and charges nothing', async () => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { draftSchema, isExportable } from '../../shared/draft.ts';
 import { publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { EngineError, renderOkBody } from '../envelope.ts';
-import { buildRenderCommand, DraftRenderError, type ResolveLocalPath } from '../ffmpeg-args.ts';
+import { checkRenderable, DraftRenderError, type ResolveLocalPath } from '../ffmpeg-args.ts';
 import { sessionFileForSrc } from '../media-files.ts';
 import type { PollShape } from '../options.ts';
 import { INITIAL_PROGRESS } from '../render-runner.ts';
@@ -75,7 +75,7 @@ export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
     if (!session) throw new EngineError(1002, `session ${sessionId} not found`);
     const resolve = sessionResolver(session);
     try {
-      buildRenderCommand(draft.data, resolve, 'check.mp4');
+      checkRenderable(draft.data, resolve);
     } catch (error) {
       if (error instanceof DraftRenderError) throw badRequest(error.message);
       throw error;

@@ -10,6 +10,7 @@ import { describeUpload, fileView, hashFile, writeHashed } from '../media-files.
 import { ACCEPTED_EXTENSIONS, acceptedExtension, extensionForContentType } from '../media-types.ts';
 import { newStorageName } from '../store/ids.ts';
 import type { StoredFile } from '../store/sessions.ts';
+import { uprightImage } from '../upright.ts';
 
 /** A file on disk under its storage name, not yet probed. */
 interface SavedFile {
@@ -93,7 +94,13 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
       if (request.isMultipart()) await receiveParts(request, dir, saved);
       else await fetchUrls(request.body, dir, saved);
       if (saved.length === 0) throw new EngineError(4001, 'the upload holds no file');
-      files = await Promise.all(saved.map(describeUpload));
+      files = await Promise.all(
+        saved.map(async (file, index) => {
+          const upright = await uprightImage(file);
+          saved[index] = upright;
+          return describeUpload(upright);
+        }),
+      );
     } catch (error) {
       await Promise.all(saved.map((file) => rm(file.path, { force: true })));
       throw error;

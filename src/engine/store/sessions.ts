@@ -1,7 +1,8 @@
+import type { MediaKind } from '../../shared/backend/media-types.ts';
 import type { Draft } from '../../shared/draft.ts';
 import { newSessionId, newTaskId } from './ids.ts';
 
-export type FileType = 'image' | 'video' | 'audio';
+export type FileType = MediaKind;
 
 export interface StoredFile {
   /** the engine's storage name: also the last segment of its cdn_url */
