@@ -27,6 +27,17 @@ const urlUploadBody = z.object({
   source_type: z.literal('url').optional(),
 });
 
+/** What a URL upload is called: the last segment of its path. */
+function lastPathSegment(url: string): string {
+  let segment = '';
+  try {
+    segment = decodeURIComponent(new URL(url).pathname.split('/').pop() ?? '');
+  } catch {
+    // an unparsable URL is refused by the fetch guard with a clearer message
+  }
+  return segment || 'download';
+}
+
 const unsupported = (filename: string) =>
   new EngineError(4001, `unsupported file type: ${filename}; accepted: ${ACCEPTED_EXTENSIONS.join(', ')}`);
 
@@ -62,7 +73,7 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const parsed = urlUploadBody.safeParse(body);
     if (!parsed.success) throw new EngineError(4001, 'expected multipart files or {"urls":[…],"source_type":"url"}');
     for (const url of parsed.data.urls) {
-      const filename = decodeURIComponent(new URL(url, 'http://x').pathname.split('/').pop() ?? '') || 'download';
+      const filename = lastPathSegment(url);
       const downloadPath = path.join(dir, newStorageName('download'));
       let contentType: string | undefined;
       try {
@@ -78,8 +89,9 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
         throw unsupported(filename);
       }
       const name = newStorageName(ext);
-      await rename(downloadPath, path.join(dir, name));
-      saved.push({ name, filename, path: path.join(dir, name), hash: await hashFile(path.join(dir, name)) });
+      const filePath = path.join(dir, name);
+      await rename(downloadPath, filePath);
+      saved.push({ name, filename, path: filePath, hash: await hashFile(filePath) });
     }
   }
 
@@ -94,13 +106,9 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
       if (request.isMultipart()) await receiveParts(request, dir, saved);
       else await fetchUrls(request.body, dir, saved);
       if (saved.length === 0) throw new EngineError(4001, 'the upload holds no file');
-      files = await Promise.all(
-        saved.map(async (file, index) => {
-          const upright = await uprightImage(file);
-          saved[index] = upright;
-          return describeUpload(upright);
-        }),
-      );
+      // saved keeps naming what is on disk, so a failure below cleans up the upright copies too
+      for (const [index, file] of saved.entries()) saved[index] = await uprightImage(file);
+      files = await Promise.all(saved.map(describeUpload));
     } catch (error) {
       await Promise.all(saved.map((file) => rm(file.path, { force: true })));
       throw error;
