@@ -52,8 +52,8 @@ export class SseFrames {
   constructor(
     private readonly dialect: Dialect,
     private readonly author: string,
-    /** partial text chunks even when the dialect does not stream (the request asked for them) */
-    private readonly streaming = dialect.sseStreaming,
+    /** partial text chunks: the dialect streams, or the request asked for it */
+    private readonly streaming: boolean,
   ) {}
 
   private event(fields: Json, author = this.author): string {
