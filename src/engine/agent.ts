@@ -1,4 +1,5 @@
 import { TRACK_TYPE, type Draft, type Motion } from '../shared/draft.ts';
+import { ASPECT_RATIOS, FRAME_RATES, outputSize, type AspectRatio, type Resolution } from '../shared/job-options.ts';
 
 /**
  * The embedded engine's "agent": a rule-based reading of an instruction into a
@@ -7,11 +8,6 @@ import { TRACK_TYPE, type Draft, type Motion } from '../shared/draft.ts';
  * and common free phrasings; anything it does not recognise keeps its default.
  */
 
-export const ASPECT_RATIOS = ['9:16', '16:9', '1:1', '4:5'] as const;
-export type AspectRatio = (typeof ASPECT_RATIOS)[number];
-export const RESOLUTIONS = ['1080p', '720p'] as const;
-export type Resolution = (typeof RESOLUTIONS)[number];
-export const FRAME_RATES = [24, 25, 30, 60] as const;
 export type FrameRate = (typeof FRAME_RATES)[number];
 
 export interface ParsedInstruction {
@@ -34,17 +30,6 @@ export const INSTRUCTION_DEFAULTS: ParsedInstruction = {
 };
 
 const MAX_DURATION_S = 120;
-
-/** [short side, long side] of each resolution; 4:5 is the one ratio off that grid */
-const OUTPUT_SIZES: Record<Resolution, Record<AspectRatio, [number, number]>> = {
-  '1080p': { '9:16': [1080, 1920], '16:9': [1920, 1080], '1:1': [1080, 1080], '4:5': [1080, 1350] },
-  '720p': { '9:16': [720, 1280], '16:9': [1280, 720], '1:1': [720, 720], '4:5': [720, 900] },
-};
-
-export function outputSize(aspectRatio: AspectRatio, resolution: Resolution): { width: number; height: number } {
-  const [width, height] = OUTPUT_SIZES[resolution][aspectRatio];
-  return { width, height };
-}
 
 const NUMBER = String.raw`(\d+(?:\.\d+)?)`;
 const DURATION_PATTERNS = [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildDraft, describeEdit, INSTRUCTION_DEFAULTS, outputSize, parseInstruction } from '../../src/engine/agent.ts';
+import { buildDraft, describeEdit, INSTRUCTION_DEFAULTS, parseInstruction } from '../../src/engine/agent.ts';
+import { outputSize } from '../../src/shared/job-options.ts';
 import { draftSchema, timelineSummary } from '../../src/shared/draft.ts';
 
 describe('parseInstruction', () => {
