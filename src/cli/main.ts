@@ -28,17 +28,19 @@ async function serveUntilSignal(
 ) {
   const config = configOrExit(servesApi);
   const logger = createLogger({ level: config.LOG_LEVEL, name });
-  const running = await start(config, logger).catch((error: Error) => {
+  // handlers first: a signal that arrives while starting still closes what started
+  const running = start(config, logger).catch((error: Error) => {
     logger.fatal({ err: error }, `${name} could not start`);
     process.exit(1);
   });
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
-    await running.close();
+    await (await running).close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+  await running;
 }
 
 const program = new Command('i2v').description('Turn still images into short MP4 videos.');
