@@ -127,13 +127,13 @@ export function buildDraft(parsed: ParsedInstruction, media: readonly DraftMedia
     s: index * share,
     d: index === media.length - 1 ? totalMs - index * share : share,
     src: file.src,
-    m: { name: file.filename, motion: parsed.motion, intensity: parsed.intensity },
+    m: { name: file.filename, motion: parsed.motion, intensity: parsed.intensity, fit: 'cover' as const, background: '#000000' },
   }));
   const title = media.length === 1 ? (media[0]?.filename ?? 'image') : `${media.length} images`;
   return {
     t: [{ tt: TRACK_TYPE.video, sg: segments }],
     d: totalMs,
-    m: { title, ...outputSize(parsed.aspectRatio, parsed.resolution), fps: parsed.fps },
+    m: { title, ...outputSize(parsed.aspectRatio, parsed.resolution), fps: parsed.fps, quality: 'standard' },
   };
 }
 

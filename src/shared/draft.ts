@@ -10,6 +10,19 @@ export const TRACK_TYPE = { video: 0, audio: 1, text: 7 } as const;
 
 export const MOTIONS = ['ken-burns', 'zoom-in', 'zoom-out', 'pan-left', 'pan-right', 'pan-up', 'pan-down', 'static'] as const;
 export type Motion = (typeof MOTIONS)[number];
+export const FITS = ['cover', 'contain-blur', 'contain'] as const;
+export type Fit = (typeof FITS)[number];
+export const TRANSITIONS = [
+  'none', 'fade', 'dissolve', 'slideleft', 'slideright', 'slideup', 'slidedown',
+  'wipeleft', 'wiperight', 'circleopen', 'smoothleft', 'smoothright',
+] as const;
+export type Transition = (typeof TRANSITIONS)[number];
+export const TEXT_POSITIONS = ['top', 'center', 'bottom'] as const;
+export const TEXT_SIZES = ['small', 'medium', 'large'] as const;
+export const QUALITIES = ['standard', 'high'] as const;
+
+/** A CSS hex colour: #rgb or #rrggbb. */
+export const hexColor = z.string().regex(/^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/, 'a CSS hex colour such as #fff or #1a2b3c');
 
 const ms = z.number().int().min(0);
 
@@ -25,6 +38,14 @@ export const videoSegmentSchema = z.object({
       motion: z.enum(MOTIONS).default('zoom-in'),
       /** how far the motion travels: 0.1 means a 10% zoom or pan */
       intensity: z.number().min(0).max(1).default(0.15),
+      /** how the picture fills the frame */
+      fit: z.enum(FITS).default('cover'),
+      /** the colour around a `contain` picture */
+      background: hexColor.default('#000000'),
+      /** the transition from the previous segment, which this one overlaps by `d` ms */
+      transition: z.object({ type: z.enum(TRANSITIONS), d: ms }).optional(),
+      /** for video sources: where in the source this segment starts, ms */
+      in: ms.optional(),
     })
     .loose(),
 });
@@ -33,13 +54,29 @@ export const audioSegmentSchema = z.object({
   s: ms,
   d: ms.min(1),
   src: z.string().min(1),
-  m: z.object({ name: z.string().optional(), volume: z.number().min(0).max(1).default(0.35) }).loose(),
+  m: z
+    .object({
+      name: z.string().optional(),
+      volume: z.number().min(0).max(1).default(0.35),
+      /** faded out over the segment's last `fade_out` ms */
+      fade_out: ms.default(1000),
+      /** repeated when shorter than the segment */
+      loop: z.boolean().default(true),
+    })
+    .loose(),
 });
 
 export const textSegmentSchema = z.object({
   s: ms,
   d: ms.min(1),
-  m: z.object({ text: z.string() }).loose(),
+  m: z
+    .object({
+      text: z.string().max(2000),
+      position: z.enum(TEXT_POSITIONS).default('bottom'),
+      size: z.enum(TEXT_SIZES).default('medium'),
+      color: hexColor.default('#ffffff'),
+    })
+    .loose(),
 });
 
 export const trackSchema = z.discriminatedUnion('tt', [
@@ -57,6 +94,8 @@ export const draftSchema = z.object({
       width: z.number().int().min(16).max(4096),
       height: z.number().int().min(16).max(4096),
       fps: z.number().int().min(1).max(120).default(30),
+      /** x264: `standard` a veryfast-class preset, `high` a slower one for smaller files at the same quality */
+      quality: z.enum(QUALITIES).default('standard'),
     })
     .loose(),
 });
@@ -64,6 +103,8 @@ export const draftSchema = z.object({
 export type Draft = z.infer<typeof draftSchema>;
 export type Track = z.infer<typeof trackSchema>;
 export type VideoSegment = z.infer<typeof videoSegmentSchema>;
+export type AudioSegment = z.infer<typeof audioSegmentSchema>;
+export type TextSegment = z.infer<typeof textSegmentSchema>;
 
 /** Upstream says a draft is exportable when some track has a non-empty `sg`. */
 export function isExportable(draft: Draft): boolean {

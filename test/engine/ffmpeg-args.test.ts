@@ -2,16 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { buildRenderCommand, DraftRenderError, renderGeometry } from '../../src/engine/ffmpeg-args.ts';
 import { motionPath, perspectiveFilter } from '../../src/engine/motion.ts';
 import { progressReader } from '../../src/engine/renderer.ts';
-import { MOTIONS, type Draft, type Motion } from '../../src/shared/draft.ts';
+import { draftSchema, MOTIONS, type Draft, type Motion } from '../../src/shared/draft.ts';
 
 const resolve = (src: string) => `/data/${src}`;
 
 function draftOf(segments: { src: string; s: number; d: number; motion?: Motion }[], d: number, size = { width: 1080, height: 1920 }): Draft {
-  return {
+  return draftSchema.parse({
     t: [{ tt: 0, sg: segments.map(({ src, s, d: sd, motion }) => ({ s, d: sd, src, m: { motion: motion ?? 'zoom-in', intensity: 0.15 } })) }],
     d,
     m: { ...size, fps: 30 },
-  };
+  });
 }
 
 const graphOf = (args: string[]) => args[args.indexOf('-filter_complex') + 1]!;
