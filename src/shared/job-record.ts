@@ -9,10 +9,13 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const JOB_STAGES = ['queued', 'connecting', 'uploading', 'instructing', 'rendering', 'storing', 'done'] as const;
 export type JobStage = (typeof JOB_STAGES)[number];
 
+/** What an input is for: a picture (or short video) of the timeline, or its background music. */
+export type InputRole = 'image' | 'audio';
+
 /** An input as the API stored it: a file in storage, or a URL the worker fetches. */
 export type JobInput =
-  | { kind: 'file'; key: string; filename: string; contentType?: string; sizeBytes: number }
-  | { kind: 'url'; url: string };
+  | { kind: 'file'; role: InputRole; key: string; filename: string; contentType?: string; sizeBytes: number }
+  | { kind: 'url'; role: InputRole; url: string };
 
 /** A file the backend holds for the job's session (its upload reply, normalized). */
 export interface BackendFileRef {

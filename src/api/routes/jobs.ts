@@ -7,7 +7,7 @@ import { newId } from '../../shared/ids.ts';
 import type { JobInput, JobRecord, JobRecords } from '../../shared/job-record.ts';
 import type { RenderJobData } from '../../shared/queues.ts';
 import type { Storage } from '../../shared/storage.ts';
-import { readMultipartJob, type JobFields } from '../job-intake.ts';
+import { inputsOfJsonBody, readMultipartJob, type JobFields } from '../job-intake.ts';
 import { jobView } from '../job-view.ts';
 import { createJobBodySchema, jobParamsSchema, jobSchema, problemSchema } from '../schemas/jobs.ts';
 
@@ -55,7 +55,8 @@ export const jobRoutes: FastifyPluginAsyncZod<JobRoutesOptions> = async (app, { 
   app.post('/v1/jobs', {
     schema: {
       summary: 'Create a job',
-      description: 'JSON with image URLs, or multipart/form-data with file parts named `images` and fields `prompt`, `preset`, `options` (JSON text).',
+      description:
+        'JSON with image URLs (and `options.audio.url` for music), or multipart/form-data with file parts named `images` (and one named `audio`) and fields `prompt`, `preset`, `options` (JSON text).',
       consumes: ['application/json', 'multipart/form-data'],
       body: createJobBodySchema,
       response: { 202: jobSchema, ...problems },
@@ -67,10 +68,7 @@ export const jobRoutes: FastifyPluginAsyncZod<JobRoutesOptions> = async (app, { 
       }
       const submission = request.isMultipart()
         ? await readMultipartJob(request, storage, id)
-        : {
-            fields: request.body,
-            inputs: request.body.images.map((url): JobInput => ({ kind: 'url', url })),
-          };
+        : { fields: request.body, inputs: inputsOfJsonBody(request.body) };
       const record = await submit(request.tenant, id, submission.fields, submission.inputs);
       const view = jobView(record, baseUrl(request));
       return reply.code(202).header('location', `/v1/jobs/${id}`).send(view);

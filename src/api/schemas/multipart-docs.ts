@@ -6,6 +6,7 @@ const jobForm = {
   required: ['images'],
   properties: {
     images: { type: 'array', items: { type: 'string', format: 'binary' }, minItems: 1, maxItems: MAX_IMAGES, description: 'Image files (jpg, png, webp, gif) or short videos, in timeline order' },
+    audio: { type: 'string', format: 'binary', description: 'Background music (mp3, wav, m4a, aac); at most one' },
     prompt: { type: 'string', maxLength: MAX_PROMPT_CHARS },
     preset: { type: 'string', enum: ['motion', 'slideshow', 'diffusion', 'pixverse'] },
     options: { type: 'string', description: 'The options object of the JSON body, as JSON text' },

@@ -11,7 +11,11 @@ async function sessionDraft(context: StageContext, sessionId: string): Promise<D
   return parsed.success ? parsed.data : undefined;
 }
 
+/** Codes a backend may put in an in-stream error that are a terminal job outcome of their own. */
+const TERMINAL_STREAM_CODES = new Set(['engine_capability']);
+
 function streamError(error: { code?: string; message: string }): Error {
+  if (error.code && TERMINAL_STREAM_CODES.has(error.code)) return new JobError(error.code, error.message);
   const numeric = Number(error.code);
   if (Number.isInteger(numeric) && numeric > 0) return new BackendError(numeric, error.message, { endpoint: 'run_sse' });
   return new BackendError('stream', `the backend reported an error: ${error.message}`, { endpoint: 'run_sse' });
