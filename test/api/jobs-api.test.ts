@@ -37,6 +37,43 @@ describe('the jobs API answers bad requests with problem+json', () => {
     expect(paths).toContain('aspect_ratio');
   });
 
+  it('validates captions, colours, transitions and music options', async () => {
+    const response = await post({
+      images: ['https://shop.example/a.jpg'],
+      options: {
+        text: [{ text: 'Sale', start_s: 3, end_s: 1 }, { text: 'New', start_s: 0, end_s: 1, position: 'middle' }],
+        background: 'red',
+        transition: 'spin',
+        transition_s: 5,
+        motion_intensity: 'wild',
+        audio: { url: 'ftp://x/y.mp3', volume: 2 },
+      },
+    });
+    expect(response.status).toBe(400);
+    const paths = ((await response.json()) as { errors: { path: string }[] }).errors.map((e) => e.path);
+    for (const path of ['text.0.end_s', 'text.1.position', 'background', 'transition', 'transition_s', 'motion_intensity', 'audio.url', 'audio.volume']) {
+      expect(paths.some((p) => p.endsWith(path))).toBe(true);
+    }
+  });
+
+  it('takes music as one multipart part named audio, checked by content', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    const wrongAudio = new FormData();
+    wrongAudio.append('images', new Blob([png], { type: 'image/png' }), 'a.png');
+    wrongAudio.append('audio', new Blob([png], { type: 'audio/mpeg' }), 'song.mp3');
+    const refused = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer key-a' }, body: wrongAudio });
+    expect(refused.status).toBe(415);
+    expect(((await refused.json()) as { detail: string }).detail).toContain('mp3, wav, m4a or aac');
+
+    const both = new FormData();
+    both.append('images', new Blob([png], { type: 'image/png' }), 'a.png');
+    both.append('audio', new Blob([Buffer.from('fffb9064', 'hex'), Buffer.alloc(400)], { type: 'audio/mpeg' }), 'song.mp3');
+    both.append('options', JSON.stringify({ audio: { url: 'https://music.example/a.mp3' } }));
+    const conflicting = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer key-a' }, body: both });
+    expect(conflicting.status).toBe(400);
+    expect(((await conflicting.json()) as { detail: string }).detail).toContain('not both');
+  });
+
   it('refuses a multipart file that is not an image, judged by content', async () => {
     const form = new FormData();
     form.append('images', new Blob(['%PDF-1.4 not an image'], { type: 'image/jpeg' }), 'fake.jpg');
