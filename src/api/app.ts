@@ -1,28 +1,31 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
-import type { Queue } from 'bullmq';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Redis } from 'ioredis';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../shared/logger.ts';
-import type { JobRecords } from '../shared/job-record.ts';
-import type { RenderJobData } from '../shared/queues.ts';
-import type { Storage } from '../shared/storage.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { problemPlugin } from './plugins/problem.ts';
-import { documentMultipartForms } from './schemas/multipart-docs.ts';
+import { rateLimitPlugin } from './plugins/rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
+import { jobActionRoutes } from './routes/job-actions.ts';
+import { jobEventRoutes } from './routes/job-events.ts';
+import { jobFileRoutes } from './routes/job-files.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { uploadRoutes } from './routes/uploads.ts';
+import { documentMultipartForms } from './schemas/multipart-docs.ts';
+import type { ApiServices } from './services.ts';
 
-export interface ApiDeps {
+export interface ApiOptions {
   logger: Logger;
-  records: JobRecords;
-  storage: Storage;
-  queue: Pick<Queue<RenderJobData>, 'add'>;
   /** key → tenant */
   apiKeys: Map<string, string>;
   maxUploadBytes: number;
-  publicUrl?: string;
+  rateLimit: { perMinute: number; redis?: Redis; nameSpace: string };
 }
+
+export const API_VERSION = '0.1.0';
 
 /**
  * A multipart body reaches validation as null (the route reads the parts
@@ -34,9 +37,9 @@ const validateJsonBodies: typeof validatorCompiler = (route) => {
   return route.httpPart === 'body' ? (data) => (data == null ? { value: data } : validate(data)) : validate;
 };
 
-export async function buildApi(deps: ApiDeps) {
+export async function buildApi(services: ApiServices, options: ApiOptions) {
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     requestTimeout: 120_000,
   }).withTypeProvider<ZodTypeProvider>();
@@ -46,19 +49,27 @@ export async function buildApi(deps: ApiDeps) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'i2v', version: '0.1.0', description: 'Turn still images into short MP4 videos.' },
+      info: { title: 'i2v', version: API_VERSION, description: 'Turn still images into short MP4 videos.' },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
     transformObject: (input) => documentMultipartForms(jsonSchemaTransformObject(input)),
   });
+  await app.register(async (docs) => {
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
   await app.register(problemPlugin);
   await app.register(multipart, {
-    limits: { fileSize: deps.maxUploadBytes, files: 50, fields: 10, fieldSize: 64 * 1024, parts: 64 },
+    limits: { fileSize: options.maxUploadBytes, files: 51, fields: 20, fieldSize: 64 * 1024, parts: 80 },
   });
-  await app.register(authPlugin, { keys: deps.apiKeys });
-  await app.register(healthRoutes);
-  await app.register(jobRoutes, { records: deps.records, storage: deps.storage, queue: deps.queue, publicUrl: deps.publicUrl });
+  await app.register(authPlugin, { keys: options.apiKeys });
+  await app.register(rateLimitPlugin, options.rateLimit);
+  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes]) {
+    await app.register(routes, { services });
+  }
   return app;
 }

@@ -1,28 +1,27 @@
 import { stringify } from 'yaml';
+import { loadConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
-import { JobRecords } from '../shared/job-record.ts';
 import { createRedis } from '../shared/redis.ts';
-import { LocalStorage } from '../shared/storage.ts';
 import { buildApi } from './app.ts';
+import { createApiServices } from './server.ts';
 
 /**
  * The OpenAPI document of the routes as the server registers them, generated
- * from the same zod schemas the routes validate with. Nothing is served or
- * enqueued: the app is built, read and closed.
+ * from the same zod schemas the routes validate with. Nothing is served,
+ * connected or enqueued: the app is built, read and closed.
  */
 export async function openApiYaml(): Promise<string> {
-  const redis = createRedis('redis://127.0.0.1:6379', { lazyConnect: true });
-  const app = await buildApi({
+  const config = loadConfig({});
+  const redis = createRedis(config.REDIS_URL, { lazyConnect: true });
+  const notServing = () => {
+    throw new Error('the OpenAPI build serves nothing');
+  };
+  const services = createApiServices(config, { redis, subscriber: redis, queue: { add: notServing, getJob: notServing } }, '');
+  const app = await buildApi(services, {
     logger: createLogger({ level: 'silent' }),
-    records: new JobRecords(redis, 'openapi'),
-    storage: new LocalStorage('.'),
-    queue: {
-      add: () => {
-        throw new Error('the OpenAPI build does not enqueue');
-      },
-    },
     apiKeys: new Map(),
     maxUploadBytes: 1,
+    rateLimit: { perMinute: 1, nameSpace: 'openapi' },
   });
   await app.ready();
   const document = app.swagger();

@@ -1,31 +1,79 @@
+import type { Queue } from 'bullmq';
+import { request } from 'undici';
 import { apiKeysByKey, DEV_TENANT, type Config } from '../shared/config.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
-import { createRenderQueue } from '../shared/queues.ts';
-import { createRedis } from '../shared/redis.ts';
+import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
+import { createRedis, type Redis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
 import { buildApi } from './app.ts';
+import { Idempotency } from './idempotency.ts';
+import { JobSubmission } from './job-submission.ts';
+import { JobWatcher } from './job-watcher.ts';
+import type { ApiServices } from './services.ts';
+import { UploadStore } from './upload-store.ts';
 
 export interface RunningApi {
   url: string;
   close(): Promise<void>;
 }
 
+/** The backend URL the workers use, for the readiness check. */
+export function backendUrlOf(config: Config): string {
+  return config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`;
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const { body } = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
+    await body.dump();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function createApiServices(
+  config: Config,
+  connections: { redis: Redis; subscriber: Redis; queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'> },
+  backendUrl: string,
+): ApiServices {
+  const { redis, subscriber, queue } = connections;
+  const records = new JobRecords(redis, config.REDIS_PREFIX);
+  const storage = new LocalStorage(config.STORAGE_DIR);
+  return {
+    records,
+    storage,
+    queue,
+    submission: new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST),
+    watcher: new JobWatcher(subscriber, records),
+    uploads: new UploadStore(redis, config.REDIS_PREFIX),
+    queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
+    announceCancel: async (jobId) => void (await redis.publish(cancelChannel(config.REDIS_PREFIX), jobId)),
+    readiness: async () => {
+      const [redisUp, backendUp] = await Promise.all([redis.ping().then((r) => r === 'PONG', () => false), answers(backendUrl)]);
+      return { redis: redisUp, backend: backendUp };
+    },
+    maxPixels: config.MAX_IMAGE_PIXELS,
+    publicUrl: config.PUBLIC_URL,
+    keepAliveMs: config.SSE_KEEPALIVE_S * 1000,
+  };
+}
+
 /** The API process: HTTP only; it validates, stores inputs and enqueues. */
-export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
+export async function startApi(config: Config, logger: Logger, backendUrl = backendUrlOf(config)): Promise<RunningApi> {
   const redis = createRedis(config.REDIS_URL);
+  const subscriber = createRedis(config.REDIS_URL);
   const queue = createRenderQueue(redis, config.REDIS_PREFIX);
   if (config.API_KEYS.length === 0) {
     logger.warn({ tenant: DEV_TENANT.tenant }, `no API_KEYS set: running with one tenant "${DEV_TENANT.tenant}" whose key is "${DEV_TENANT.key}"`);
   }
-  const app = await buildApi({
+  const services = createApiServices(config, { redis, subscriber, queue }, backendUrl);
+  const app = await buildApi(services, {
     logger,
-    records: new JobRecords(redis, config.REDIS_PREFIX),
-    storage: new LocalStorage(config.STORAGE_DIR),
-    queue,
     apiKeys: apiKeysByKey(config),
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
-    publicUrl: config.PUBLIC_URL,
+    rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: `${config.REDIS_PREFIX}:rate-limit:` },
   });
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();
@@ -34,6 +82,7 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
     url: `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${port}`,
     async close() {
       await app.close();
+      await services.watcher.close();
       await queue.close();
       redis.disconnect();
     },

@@ -49,6 +49,10 @@ const schema = z.object({
   ENGINE_HOST: z.string().min(1).default('127.0.0.1'),
   ENGINE_DIR: z.string().min(1).default('./data/engine'),
   MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(200),
+  /** a picture declaring more pixels is refused before it is decoded */
+  MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(100_000_000),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  SSE_KEEPALIVE_S: z.coerce.number().positive().max(300).default(15),
   BACKEND_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
 });
 

@@ -80,6 +80,30 @@ export function checkUrl(raw: string, allowlist: readonly string[]): URL {
   return url;
 }
 
+/** True when the URL's host is on the allowlist (by name, address or range). */
+function isAllowlisted(url: URL, allowlist: readonly string[]): boolean {
+  const host = stripBrackets(url.hostname).toLowerCase();
+  const allow = parseAllowlist(allowlist);
+  if (allow.hosts.has(host)) return true;
+  if (!ipaddr.isValid(host)) return false;
+  const addr = ipaddr.process(host);
+  return allow.ranges.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits));
+}
+
+/**
+ * A URL this service will call back (a webhook): https, or http only for an
+ * allow-listed host; never a private, loopback or metadata address (checked
+ * again after DNS resolution when it is called).
+ */
+export function checkCallbackUrl(raw: string, allowlist: readonly string[]): URL {
+  const url = checkUrl(raw, allowlist);
+  const allowed = isAllowlisted(url, allowlist);
+  if (url.protocol !== 'https:' && !allowed) throw new UrlForbiddenError('webhook URLs must use https (http only for hosts in URL_FETCH_ALLOWLIST)');
+  const host = url.hostname.toLowerCase();
+  if ((host === 'localhost' || host.endsWith('.localhost')) && !allowed) throw new UrlForbiddenError(`${host} is not reachable from this service`);
+  return url;
+}
+
 function guardedAgent(allow: Allowlist, timeoutMs: number): Agent {
   const lookup = (
     hostname: string,

@@ -49,6 +49,9 @@ export interface JobResult {
   message?: string;
 }
 
+export const WEBHOOK_EVENTS = ['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled', 'batch.completed'] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
 export interface JobRecord {
   id: string;
   tenant: string;
@@ -66,10 +69,18 @@ export interface JobRecord {
   result?: JobResult;
   error?: JobErrorInfo;
   checkpoint: Checkpoint;
+  /** the client's own labels, echoed everywhere */
+  metadata: Record<string, string>;
+  webhookUrl?: string;
+  webhookEvents: WebhookEvent[];
+  /** the job this one revises */
+  parentId?: string;
 }
 
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
+
 /** Fields stored as JSON inside the hash; the rest are plain strings or numbers. */
-const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint']);
+const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents']);
 const NUMBER_FIELDS = new Set(['progress', 'attempts']);
 
 function toHash(patch: Partial<JobRecord>): Record<string, string> {
@@ -87,12 +98,17 @@ function fromHash(hash: Record<string, string>): JobRecord {
     record[field] = JSON_FIELDS.has(field) ? JSON.parse(value) : NUMBER_FIELDS.has(field) ? Number(value) : value;
   }
   record.checkpoint ??= {};
+  record.metadata ??= {};
+  record.webhookEvents ??= [];
   return record as unknown as JobRecord;
 }
 
 /**
  * Job records live in one Redis hash per job, read by the API and written by
- * workers; BullMQ only carries the job id.
+ * workers; BullMQ only carries the job id. Every write publishes the job's id
+ * on its events channel in the same round trip, so any process can follow a
+ * job (the SSE stream, `Prefer: wait`). Each tenant has an index of its job
+ * ids; ids are time-ordered, so the index is read newest first by id.
  */
 export class JobRecords {
   constructor(
@@ -104,8 +120,21 @@ export class JobRecords {
     return `${this.prefix}:job:${id}`;
   }
 
+  /** The channel a job's changes are announced on. */
+  eventsChannel(id: string): string {
+    return `${this.prefix}:job-events:${id}`;
+  }
+
+  private tenantIndex(tenant: string): string {
+    return `${this.prefix}:tenant:${tenant}:jobs`;
+  }
+
   async create(record: JobRecord): Promise<void> {
-    await this.redis.hset(this.key(record.id), toHash(record));
+    await this.redis
+      .multi()
+      .hset(this.key(record.id), toHash(record))
+      .zadd(this.tenantIndex(record.tenant), 0, record.id)
+      .exec();
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -115,7 +144,8 @@ export class JobRecords {
 
   async update(id: string, patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>): Promise<void> {
     const hash = toHash(patch);
-    if (Object.keys(hash).length > 0) await this.redis.hset(this.key(id), hash);
+    if (Object.keys(hash).length === 0) return;
+    await this.redis.multi().hset(this.key(id), hash).publish(this.eventsChannel(id), id).exec();
   }
 
   /** Merges into the checkpoint; a stage calls this before the next stage begins. */
@@ -125,7 +155,62 @@ export class JobRecords {
     return next;
   }
 
-  async incrementAttempts(id: string): Promise<number> {
-    return this.redis.hincrby(this.key(id), 'attempts', 1);
+  /**
+   * Moves a job to `to` only while its status is one of `from`, atomically
+   * (a cancel racing a worker's last write must not both win). Returns
+   * whether it moved.
+   */
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    to: JobStatus,
+    patch: Partial<JobRecord> = {},
+    clear: readonly (keyof JobRecord)[] = [],
+  ): Promise<boolean> {
+    const moved = await this.redis.eval(
+      TRANSITION_SCRIPT,
+      1,
+      this.key(id),
+      this.eventsChannel(id),
+      id,
+      JSON.stringify(from),
+      JSON.stringify({ ...toHash(patch), status: to }),
+      JSON.stringify(clear),
+    );
+    return moved === 1;
+  }
+
+  /** The tenant's job ids, newest first, after `cursor` (an id) when given. */
+  async listIds(tenant: string, count: number, cursor?: string): Promise<string[]> {
+    const max = cursor ? `(${cursor}` : '+';
+    return this.redis.zrevrangebylex(this.tenantIndex(tenant), max, '-', 'LIMIT', 0, count);
+  }
+
+  async getMany(ids: readonly string[]): Promise<JobRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.key(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([, hash]) => hash as Record<string, string>).filter((hash) => hash?.id).map(fromHash);
   }
 }
+
+/** KEYS[1] the record; ARGV: channel, id, allowed statuses (JSON), fields to set (JSON), fields to delete (JSON). */
+const TRANSITION_SCRIPT = `
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 0 end
+local allowed = cjson.decode(ARGV[3])
+for _, s in ipairs(allowed) do
+  if s == status then
+    local fields = cjson.decode(ARGV[4])
+    local flat = {}
+    for k, v in pairs(fields) do table.insert(flat, k); table.insert(flat, v) end
+    redis.call('HSET', KEYS[1], unpack(flat))
+    local clear = cjson.decode(ARGV[5])
+    if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
+    redis.call('PUBLISH', ARGV[1], ARGV[2])
+    return 1
+  end
+end
+return 0
+`;

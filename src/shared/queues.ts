@@ -1,4 +1,5 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 
 /** BullMQ carries only the job id; everything else is on the job record. */
 export interface RenderJobData {
@@ -18,4 +19,22 @@ export function createRenderQueue(connection: ConnectionOptions, prefix: string)
       removeOnFail: { age: 7 * 24 * 3600 },
     },
   });
+}
+
+/** Where API processes announce cancellations; every worker listens and stops the job if it runs it. */
+export function cancelChannel(prefix: string): string {
+  return `${prefix}:cancel`;
+}
+
+/**
+ * A waiting job's place in line (0 = next), or undefined when it is not
+ * waiting. BullMQ keeps waiting jobs in a list, newest at the head, and
+ * workers take from the tail.
+ */
+export async function queuePosition(redis: Redis, prefix: string, jobId: string): Promise<number | undefined> {
+  const wait = `${prefix}:${RENDER_QUEUE}:wait`;
+  const replies = await redis.multi().lpos(wait, jobId).llen(wait).exec();
+  const index = replies?.[0]?.[1] as number | null;
+  const length = replies?.[1]?.[1] as number;
+  return index === null || index === undefined ? undefined : length - 1 - index;
 }

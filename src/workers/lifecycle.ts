@@ -31,21 +31,26 @@ export interface LifecycleDeps {
   settings: WorkerSettings;
 }
 
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
-
 /**
  * Drives one job through the stages, skipping those its checkpoint shows as
  * done, so a job picked up again resumes where it stopped.
  */
 export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: number, signal: AbortSignal): Promise<void> {
+  signal.throwIfAborted();
   const job = await deps.records.get(jobId);
   if (!job) {
     deps.logger.warn({ job_id: jobId }, 'no record for queued job; dropping it');
     return;
   }
-  if (TERMINAL.has(job.status)) return;
   const logger = deps.logger.child({ job_id: job.id, tenant: job.tenant, attempt });
-  await deps.records.update(job.id, { status: 'running', startedAt: job.startedAt ?? new Date().toISOString(), attempts: attempt });
+  const started = await deps.records.transition(job.id, ['queued', 'running'], 'running', {
+    startedAt: job.startedAt ?? new Date().toISOString(),
+    attempts: job.attempts + 1,
+  });
+  if (!started) {
+    logger.info({ status: job.status }, 'job is no longer runnable; skipping it');
+    return;
+  }
 
   for (const stage of STAGES) {
     if (stage.done(job.checkpoint)) continue;
@@ -56,8 +61,8 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
     await stage.run(stageContext(deps, job, logger, signal, from, to));
     logger.info({ stage: stage.name, step: stage.step, ms: Math.round(performance.now() - started) }, 'stage finished');
   }
-  await deps.records.update(job.id, { status: 'succeeded', stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
-  logger.info({ stage: 'done' }, 'job succeeded');
+  const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
+  logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
 }
 
 function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signal: AbortSignal, from: number, to: number): StageContext {

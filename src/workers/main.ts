@@ -5,10 +5,12 @@ import type { Config } from '../shared/config.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { PRESETS, type Preset } from '../shared/presets.ts';
+import { cancelChannel } from '../shared/queues.ts';
 import { createRedis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
 import { createBackendCalls } from './backend-call.ts';
 import { BackendTokens } from './backend-token.ts';
+import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
 
 export interface RunningWorker {
@@ -31,6 +33,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     configuredClientId: config.NEMO_CLIENT_ID,
     requestAnonymousToken: (clientId) => clientFor('motion').anonymousToken(clientId),
   });
+  const cancellation = await Cancellation.listen(createRedis(config.REDIS_URL), cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(
     {
       records: new JobRecords(redis, config.REDIS_PREFIX),
@@ -43,13 +46,14 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
       },
     },
-    { connection: redis, prefix: config.REDIS_PREFIX, concurrency: config.WORKER_CONCURRENCY },
+    { connection: redis, prefix: config.REDIS_PREFIX, concurrency: config.WORKER_CONCURRENCY, cancellation },
   );
   await worker.waitUntilReady();
   logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
   return {
     async close() {
       await worker.close();
+      await cancellation.close();
       await connections.close();
       redis.disconnect();
     },

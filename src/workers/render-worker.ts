@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { BackendError } from '../shared/errors.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
+import type { Cancellation } from './cancellation.ts';
 import { classifyError } from './classify.ts';
 import { runLifecycle, type LifecycleDeps } from './lifecycle.ts';
 
@@ -8,23 +9,41 @@ export interface RenderWorkerOptions {
   connection: ConnectionOptions;
   prefix: string;
   concurrency: number;
+  cancellation: Cancellation;
 }
 
 /** Checkpoints that belong to a backend session, dropped when the backend loses it (1002). */
 const SESSION_SCOPED = { sessionId: undefined, uploaded: undefined, instruction: undefined, draft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined };
 
+/** A canceled job's render is stopped at the backend too, so it spends nothing more. */
+async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<void> {
+  const record = await deps.records.get(jobId);
+  const { renderId, renderStartedAt, renderOutputUrl } = record?.checkpoint ?? {};
+  if (!record || !renderId || !renderStartedAt || renderOutputUrl) return;
+  await deps
+    .backendFor(record.preset)((client) => client.cancelRender(renderId))
+    .catch((error: unknown) => deps.logger.warn({ job_id: jobId, err: error }, 'could not cancel the render at the backend'));
+}
+
 /**
  * The BullMQ worker of the render queue. A retryable failure goes back to
  * BullMQ's backoff; a terminal one, or the last attempt, fails the job record
- * with a stable code.
+ * with a stable code. A job canceled while it runs is stopped through its
+ * AbortSignal and ends quietly.
  */
 export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOptions): Worker<RenderJobData> {
-  const process = async (bullJob: Job<RenderJobData>, _token?: string, signal?: AbortSignal) => {
+  const process = async (bullJob: Job<RenderJobData>, _token?: string, bullSignal?: AbortSignal) => {
     const { jobId } = bullJob.data;
     const attempt = bullJob.attemptsMade + 1;
+    const signal = options.cancellation.start(jobId, bullSignal);
     try {
-      await runLifecycle(deps, jobId, attempt, signal ?? new AbortController().signal);
+      await runLifecycle(deps, jobId, attempt, signal);
     } catch (error) {
+      if (signal.aborted && (await deps.records.get(jobId))?.status === 'canceled') {
+        deps.logger.info({ job_id: jobId, attempt }, 'job canceled while running');
+        await cancelBackendRender(deps, jobId);
+        return;
+      }
       const failure = classifyError(error);
       if (error instanceof BackendError && error.code === 1002) {
         const record = await deps.records.get(jobId);
@@ -33,11 +52,13 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       const lastAttempt = attempt >= (bullJob.opts.attempts ?? 1);
       deps.logger.warn({ job_id: jobId, attempt, code: failure.code, retryable: failure.retryable, err: error }, 'job attempt failed');
       if (!failure.retryable || lastAttempt) {
-        await deps.records.update(jobId, { status: 'failed', error: failure.toInfo(), finishedAt: new Date().toISOString() });
+        await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
         throw new UnrecoverableError(failure.message);
       }
       await deps.records.update(jobId, { error: failure.toInfo() });
       throw error;
+    } finally {
+      options.cancellation.finish(jobId);
     }
   };
   return new Worker<RenderJobData>(RENDER_QUEUE, process, {

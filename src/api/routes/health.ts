@@ -1,12 +1,26 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { ApiServices } from '../services.ts';
 
-export const healthRoutes: FastifyPluginAsyncZod = async (app) => {
+/** Health checks and the API's own description; none needs a key. */
+export const healthRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
   app.get('/healthz', {
     config: { public: true },
     schema: { summary: 'The process is up', security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
     handler: async () => ({ status: 'ok' as const }),
   });
+
+  const readiness = z.object({ status: z.enum(['ready', 'unavailable']), redis: z.boolean(), backend: z.boolean() });
+  app.get('/readyz', {
+    config: { public: true },
+    schema: { summary: 'Redis and the render backend answer', security: [], response: { 200: readiness, 503: readiness } },
+    handler: async (_request, reply) => {
+      const checks = await services.readiness();
+      const ready = checks.redis && checks.backend;
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', ...checks });
+    },
+  });
+
   app.get('/openapi.json', {
     config: { public: true },
     schema: { hide: true },

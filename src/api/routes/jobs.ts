@@ -1,104 +1,118 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import type { FastifyRequest } from 'fastify';
-import type { Queue } from 'bullmq';
 import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
-import type { JobInput, JobRecord, JobRecords } from '../../shared/job-record.ts';
-import type { RenderJobData } from '../../shared/queues.ts';
-import type { Storage } from '../../shared/storage.ts';
-import { inputsOfJsonBody, readMultipartJob, type JobFields } from '../job-intake.ts';
+import type { JobRecord } from '../../shared/job-record.ts';
+import { MAX_IDEMPOTENCY_KEY_CHARS } from '../idempotency.ts';
+import { intakeJsonBody, intakeMultipart } from '../job-intake.ts';
 import { jobView } from '../job-view.ts';
-import { createJobBodySchema, jobParamsSchema, jobSchema, problemSchema } from '../schemas/jobs.ts';
+import { baseUrl, ownJob } from '../request-context.ts';
+import { createJobBodySchema, jobListSchema, jobParamsSchema, jobSchema, listJobsQuerySchema, problemSchema } from '../schemas/jobs.ts';
+import type { ApiServices } from '../services.ts';
 
-export interface JobRoutesOptions {
-  records: JobRecords;
-  storage: Storage;
-  queue: Pick<Queue<RenderJobData>, 'add'>;
-  publicUrl?: string;
+export const problems = {
+  400: problemSchema,
+  401: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  413: problemSchema,
+  415: problemSchema,
+  422: problemSchema,
+  429: problemSchema,
+};
+
+const MAX_WAIT_S = 60;
+/** How many jobs one list request may look at while filtering. */
+const LIST_SCAN_LIMIT = 1000;
+
+const createHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(MAX_IDEMPOTENCY_KEY_CHARS).optional().describe('Same key within 24 h returns the original job'),
+  prefer: z.string().optional().describe('`wait=N` (N ≤ 60): hold the reply up to N s and answer 200 with the finished job'),
+});
+
+function waitSeconds(prefer: string | undefined): number {
+  const match = prefer ? /(?:^|[,;\s])wait=(\d+)/.exec(prefer) : null;
+  return match?.[1] ? Math.min(Number(match[1]), MAX_WAIT_S) : 0;
 }
 
-const problems = { 400: problemSchema, 401: problemSchema, 404: problemSchema, 409: problemSchema, 413: problemSchema, 415: problemSchema };
+function matchesFilters(record: JobRecord, status: string | undefined, metadata: [string, string][]): boolean {
+  if (status && record.status !== status) return false;
+  return metadata.every(([key, value]) => record.metadata[key] === value);
+}
 
-export const jobRoutes: FastifyPluginAsyncZod<JobRoutesOptions> = async (app, { records, storage, queue, publicUrl }) => {
-  const baseUrl = (request: FastifyRequest) => publicUrl ?? `${request.protocol}://${request.host}`;
-
-  async function submit(tenant: string, id: string, fields: JobFields, inputs: JobInput[]): Promise<JobRecord> {
-    const record: JobRecord = {
-      id,
-      tenant,
-      status: 'queued',
-      stage: 'queued',
-      progress: 0,
-      preset: fields.preset,
-      prompt: fields.prompt,
-      options: fields.options,
-      inputs,
-      createdAt: new Date().toISOString(),
-      attempts: 0,
-      checkpoint: {},
-    };
-    await records.create(record);
-    await queue.add('render', { jobId: id }, { jobId: id });
-    return record;
-  }
-
-  /** A job of this tenant, or 404 whether it is missing or another tenant's. */
-  async function ownJob(request: FastifyRequest, id: string): Promise<JobRecord> {
-    const record = await records.get(id);
-    if (!record || record.tenant !== request.tenant) {
-      throw new ProblemError(404, 'not_found', 'Job not found', `There is no job ${id}.`);
-    }
-    return record;
-  }
+export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
+  const view = async (record: JobRecord, base: string) =>
+    jobView(record, base, record.status === 'queued' ? await services.queuePosition(record.id) : undefined);
 
   app.post('/v1/jobs', {
     schema: {
       summary: 'Create a job',
       description:
-        'JSON with image URLs (and `options.audio.url` for music), or multipart/form-data with file parts named `images` (and one named `audio`) and fields `prompt`, `preset`, `options` (JSON text).',
+        'JSON with image URLs or `upload:<id>` references (and `options.audio.url` for music), or multipart/form-data with file parts named `images` (and one named `audio`) and fields `prompt`, `preset`, `options`, `webhook_url`, `webhook_events`, `metadata` (objects as JSON text).',
       consumes: ['application/json', 'multipart/form-data'],
+      headers: createHeaders,
       body: createJobBodySchema,
-      response: { 202: jobSchema, ...problems },
+      response: { 200: jobSchema, 202: jobSchema, ...problems },
     },
     handler: async (request, reply) => {
       const id = newId('job');
       if (!request.isMultipart() && request.body == null) {
         throw new ProblemError(400, 'validation_failed', 'Invalid request', 'send a JSON object or a multipart form', { errors: [{ path: 'body', message: 'required' }] });
       }
-      const submission = request.isMultipart()
-        ? await readMultipartJob(request, storage, id)
-        : { fields: request.body, inputs: inputsOfJsonBody(request.body) };
-      const record = await submit(request.tenant, id, submission.fields, submission.inputs);
-      const view = jobView(record, baseUrl(request));
-      return reply.code(202).header('location', `/v1/jobs/${id}`).send(view);
+      const intake = request.isMultipart()
+        ? await intakeMultipart(request, { storage: services.storage, uploads: services.uploads, maxPixels: services.maxPixels }, id)
+        : await intakeJsonBody(request.body, request.tenant, services.uploads);
+      const { record, replayed } = await services.submission.submit(request.tenant, id, intake, request.headers['idempotency-key']);
+      const base = baseUrl(services, request);
+      reply.header('location', `/v1/jobs/${record.id}`);
+      if (replayed) return reply.code(200).header('idempotent-replayed', 'true').send(await view(record, base));
+      const wait = waitSeconds(request.headers.prefer);
+      const finished = wait > 0 ? await services.watcher.waitUntilDone(record.id, wait * 1000) : undefined;
+      if (finished) return reply.code(200).header('preference-applied', `wait=${wait}`).send(await view(finished, base));
+      return reply.code(202).send(await view(record, base));
     },
   });
 
   app.get('/v1/jobs/:id', {
     schema: { summary: 'Get a job', params: jobParamsSchema, response: { 200: jobSchema, ...problems } },
-    handler: async (request) => jobView(await ownJob(request, request.params.id), baseUrl(request)),
+    handler: async (request) => view(await ownJob(services, request, request.params.id), baseUrl(services, request)),
   });
 
-  const fileRoute = (kind: 'video' | 'poster', contentType: string) =>
-    app.get(`/v1/jobs/:id/${kind}`, {
-      schema: {
-        summary: kind === 'video' ? 'Download the MP4' : 'Download the poster frame (JPEG)',
-        params: jobParamsSchema,
-        produces: [contentType],
-        response: { 200: z.any().describe(contentType), ...problems },
-      },
-      handler: async (request, reply) => {
-        const record = await ownJob(request, request.params.id);
-        if (!record.result) {
-          throw new ProblemError(409, 'not_ready', 'No video yet', `Job ${record.id} is ${record.status}; its files exist once it has succeeded.`);
+  app.get('/v1/jobs', {
+    schema: {
+      summary: "List the tenant's jobs, newest first",
+      querystring: listJobsQuerySchema,
+      response: { 200: jobListSchema, ...problems },
+    },
+    handler: async (request) => {
+      const { status, limit, cursor, ...rest } = request.query;
+      const metadata = Object.entries(rest)
+        .filter(([key]) => key.startsWith('metadata.'))
+        .map(([key, value]) => [key.slice('metadata.'.length), String(value)] as [string, string]);
+      const unknown = Object.keys(rest).filter((key) => !key.startsWith('metadata.'));
+      if (unknown.length > 0) {
+        throw new ProblemError(400, 'validation_failed', 'Invalid request', `unknown filter ${unknown.map((k) => `"${k}"`).join(', ')}; filter with status= or metadata.<key>=`);
+      }
+      const found: JobRecord[] = [];
+      let after = cursor;
+      let scanned = 0;
+      let exhausted = false;
+      while (found.length < limit && scanned < LIST_SCAN_LIMIT) {
+        const ids = await services.records.listIds(request.tenant, Math.min(100, Math.max(limit * 2, 20)), after);
+        if (ids.length === 0) {
+          exhausted = true;
+          break;
         }
-        const key = kind === 'video' ? record.result.videoKey : record.result.posterKey;
-        const size = await storage.size(key);
-        if (size === undefined) throw new ProblemError(404, 'not_found', 'File not found', `The ${kind} of job ${record.id} is no longer stored.`);
-        return reply.type(contentType).header('content-length', size).send(storage.read(key));
-      },
-    });
-  fileRoute('video', 'video/mp4');
-  fileRoute('poster', 'image/jpeg');
+        for (const record of await services.records.getMany(ids)) {
+          scanned++;
+          after = record.id;
+          if (matchesFilters(record, status, metadata)) found.push(record);
+          if (found.length === limit) break;
+        }
+      }
+      const base = baseUrl(services, request);
+      const more = !exhausted && (found.length === limit || scanned >= LIST_SCAN_LIMIT) && (await services.records.listIds(request.tenant, 1, after)).length > 0;
+      return { data: await Promise.all(found.map((record) => view(record, base))), next_cursor: more ? (after ?? null) : null };
+    },
+  });
 };

@@ -43,7 +43,8 @@ export const instructStage: Stage = {
         return;
       }
     }
-    const text = composeInstruction(job.prompt, job.options, job.inputs.length);
+    const images = job.inputs.filter((input) => input.role !== 'audio').length;
+    const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length });
     const instruction = { text, sentAt: new Date().toISOString() };
     await context.checkpoint({ instruction });
 

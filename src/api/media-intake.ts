@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { fileTypeStream } from 'file-type';
+import { imageSize } from 'image-size';
+import { ProblemError } from '../shared/errors.ts';
+import type { InputRole } from '../shared/job-record.ts';
+import type { Storage } from '../shared/storage.ts';
+
+/** What a file may be, judged by its content, never by its name or declared type. */
+export const MEDIA_TYPES: Record<InputRole, { exts: ReadonlySet<string>; names: string }> = {
+  image: { exts: new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm']), names: 'jpg, png, webp, gif, mp4, mov or webm' },
+  audio: { exts: new Set(['mp3', 'wav', 'm4a', 'aac']), names: 'mp3, wav, m4a or aac' },
+};
+const STILL_IMAGES = new Set(['jpg', 'png', 'webp', 'gif']);
+/** Enough of a file's start to hold its dimensions (a JPEG's EXIF block comes first). */
+const HEADER_BYTES = 256 * 1024;
+
+export interface StoredMedia {
+  key: string;
+  role: InputRole;
+  ext: string;
+  mime: string;
+  sizeBytes: number;
+  /** of the content, so an idempotent replay can tell the same file from another */
+  sha256: string;
+}
+
+function roleOf(ext: string): InputRole | undefined {
+  return (Object.keys(MEDIA_TYPES) as InputRole[]).find((role) => MEDIA_TYPES[role].exts.has(ext));
+}
+
+/**
+ * Refuses a picture whose declared size exceeds the pixel limit as soon as
+ * its header has arrived, before the rest is stored or anything decodes it.
+ */
+function pixelLimit(maxPixels: number, filename: string): Transform {
+  let head = Buffer.alloc(0);
+  let checked = false;
+  const check = () => {
+    checked = true;
+    let size: { width?: number; height?: number };
+    try {
+      size = imageSize(head);
+    } catch {
+      return undefined; // header not readable here; the engine probes it again
+    }
+    const pixels = (size.width ?? 0) * (size.height ?? 0);
+    if (pixels > maxPixels) {
+      return new ProblemError(422, 'image_too_large', 'Image too large',
+        `"${filename}" is ${size.width}×${size.height} (${Math.round(pixels / 1e6)} MP); the limit is ${Math.round(maxPixels / 1e6)} MP`);
+    }
+    return undefined;
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (!checked) {
+        head = Buffer.concat([head, chunk]);
+        if (head.length >= HEADER_BYTES) return done(check(), chunk);
+      }
+      done(null, chunk);
+    },
+    flush(done) {
+      done(checked ? null : check());
+    },
+  });
+}
+
+/**
+ * Streams one uploaded file into storage at `keyBase` + its real extension,
+ * after checking what it is. `roles` says what the part may be.
+ */
+export async function storeMedia(
+  source: Readable & { truncated?: boolean },
+  filename: string,
+  roles: readonly InputRole[],
+  storage: Storage,
+  keyBase: string,
+  maxPixels: number,
+): Promise<StoredMedia> {
+  const sniffed = await fileTypeStream(source);
+  const ext = sniffed.fileType?.ext ?? '';
+  const role = roleOf(ext);
+  if (!role || !roles.includes(role)) {
+    source.resume();
+    const found = sniffed.fileType ? sniffed.fileType.mime : 'not a recognised format';
+    const wanted = roles.map((r) => MEDIA_TYPES[r].names).join('; or ');
+    throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" is ${found}; send ${wanted}`);
+  }
+  const key = `${keyBase}.${ext}`;
+  const hash = createHash('sha256');
+  sniffed.on('data', (chunk: Buffer) => hash.update(chunk));
+  const stream = STILL_IMAGES.has(ext) ? sniffed.pipe(pixelLimit(maxPixels, filename)) : sniffed;
+  sniffed.on('error', (error) => stream.destroy(error));
+  const { sizeBytes } = await storage.write(key, stream);
+  return { key, role, ext, mime: sniffed.fileType?.mime ?? 'application/octet-stream', sizeBytes, sha256: hash.digest('hex') };
+}

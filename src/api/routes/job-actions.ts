@@ -1,0 +1,54 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { ProblemError } from '../../shared/errors.ts';
+import { jobView } from '../job-view.ts';
+import { baseUrl, ownJob } from '../request-context.ts';
+import { jobParamsSchema, jobSchema } from '../schemas/jobs.ts';
+import type { ApiServices } from '../services.ts';
+import { problems } from './jobs.ts';
+
+/** Cancel and retry: status changes a client asks for. */
+export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
+  app.post('/v1/jobs/:id/cancel', {
+    schema: {
+      summary: 'Cancel a queued or running job',
+      description: 'A running job is stopped where it is (its backend render is canceled too). 409 when the job has already ended.',
+      params: jobParamsSchema,
+      response: { 200: jobSchema, ...problems },
+    },
+    handler: async (request) => {
+      const record = await ownJob(services, request, request.params.id);
+      const canceled = await services.records.transition(record.id, ['queued', 'running'], 'canceled', { finishedAt: new Date().toISOString() });
+      if (!canceled) {
+        const now = await ownJob(services, request, record.id);
+        throw new ProblemError(409, 'job_finished', 'Job already ended', `Job ${record.id} is ${now.status}; only queued or running jobs can be canceled.`);
+      }
+      const queued = await services.queue.getJob(record.id);
+      await queued?.remove().catch(() => {}); // a running job is locked by its worker, which the announcement stops
+      await services.announceCancel(record.id);
+      return jobView(await ownJob(services, request, record.id), baseUrl(services, request));
+    },
+  });
+
+  app.post('/v1/jobs/:id/retry', {
+    schema: {
+      summary: 'Run a failed or canceled job again',
+      description: 'The job resumes from its last checkpoint (work already done at the backend is not repeated). 409 unless the job failed or was canceled.',
+      params: jobParamsSchema,
+      response: { 200: jobSchema, ...problems },
+    },
+    handler: async (request) => {
+      const record = await ownJob(services, request, request.params.id);
+      const previous = await services.queue.getJob(record.id);
+      if (previous && (await previous.isActive())) {
+        throw new ProblemError(409, 'not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);
+      }
+      const requeued = await services.records.transition(record.id, ['failed', 'canceled'], 'queued', { stage: 'queued' }, ['error', 'finishedAt']);
+      if (!requeued) {
+        throw new ProblemError(409, 'not_retryable', 'Job cannot be retried', `Job ${record.id} is ${record.status}; only failed or canceled jobs can be retried.`);
+      }
+      await previous?.remove();
+      await services.queue.add('render', { jobId: record.id }, { jobId: record.id });
+      return jobView(await ownJob(services, request, record.id), baseUrl(services, request));
+    },
+  });
+};

@@ -1,0 +1,28 @@
+import type { Queue } from 'bullmq';
+import type { JobRecords } from '../shared/job-record.ts';
+import type { RenderJobData } from '../shared/queues.ts';
+import type { Storage } from '../shared/storage.ts';
+import type { JobSubmission } from './job-submission.ts';
+import type { JobWatcher } from './job-watcher.ts';
+import type { UploadStore } from './upload-store.ts';
+
+/** What the routes work with; built once per API process. */
+export interface ApiServices {
+  records: JobRecords;
+  storage: Storage;
+  queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>;
+  submission: JobSubmission;
+  watcher: JobWatcher;
+  uploads: UploadStore;
+  /** jobs ahead of a queued one */
+  queuePosition(jobId: string): Promise<number | undefined>;
+  /** tells every worker to stop the job if it runs it */
+  announceCancel(jobId: string): Promise<void>;
+  /** whether Redis and the render backend answer */
+  readiness(): Promise<{ redis: boolean; backend: boolean }>;
+  maxPixels: number;
+  /** base of the URLs in replies; from the request when unset */
+  publicUrl?: string;
+  /** how often an idle SSE stream sends a keep-alive comment */
+  keepAliveMs: number;
+}

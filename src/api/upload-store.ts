@@ -1,0 +1,40 @@
+import type { Redis } from 'ioredis';
+import type { InputRole } from '../shared/job-record.ts';
+
+export interface UploadRecord {
+  id: string;
+  tenant: string;
+  filename: string;
+  contentType: string;
+  sizeBytes: number;
+  key: string;
+  role: InputRole;
+  createdAt: string;
+}
+
+export const UPLOAD_TTL_S = 24 * 3600;
+
+/** Files uploaded ahead of a job (POST /v1/uploads), usable as `upload:<id>` for 24 h by their tenant. */
+export class UploadStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  private key(id: string): string {
+    return `${this.prefix}:upload:${id}`;
+  }
+
+  async save(records: readonly UploadRecord[]): Promise<void> {
+    const multi = this.redis.multi();
+    for (const record of records) multi.set(this.key(record.id), JSON.stringify(record), 'EX', UPLOAD_TTL_S);
+    await multi.exec();
+  }
+
+  /** The tenant's upload, or undefined when it is missing, expired or another tenant's. */
+  async get(tenant: string, id: string): Promise<UploadRecord | undefined> {
+    const raw = await this.redis.get(this.key(id));
+    const record = raw ? (JSON.parse(raw) as UploadRecord) : undefined;
+    return record?.tenant === tenant ? record : undefined;
+  }
+}
