@@ -44,35 +44,30 @@ export function motionPath(motion: Motion, intensity: number): MotionPath | unde
   }
 }
 
-const num = (value: number) => String(Number(value.toFixed(9)));
-
-/** `a + b*p` as an ffmpeg expression (no commas, so it needs no escaping inside a filtergraph). */
-function lerpExpr(a: number, b: number, p: string): string {
-  if (b === 0) return num(a);
-  const slope = `${num(Math.abs(b))}*${p}`;
-  if (a === 0) return b < 0 ? `(-${slope})` : slope;
-  return `(${num(a)}${b < 0 ? '-' : '+'}${slope})`;
+/**
+ * The window `progress` (0–1) of the way along the path. Its size changes
+ * geometrically, so the zoom speed looks constant; the centre moves linearly.
+ */
+export function windowAt(path: MotionPath, progress: number): ViewWindow {
+  const { from, to } = path;
+  return {
+    cx: from.cx + (to.cx - from.cx) * progress,
+    cy: from.cy + (to.cy - from.cy) * progress,
+    size: from.size * Math.pow(to.size / from.size, progress),
+  };
 }
 
+/** Bilinear sampling may shrink by at most this much before fine detail starts to alias (and shimmer). */
+const MAX_SHRINK = 1.2;
+
 /**
- * The `perspective` filter arguments that move the window along the path over
- * `frames` frames. The window size changes geometrically, so the zoom speed
- * looks constant; perspective samples at 1/256 px, so the motion is sub-pixel
- * smooth (zoompan rounds to whole pixels and shakes). Its `in` counts from 1.
+ * How much larger than the output the picture is prepared, once, before it
+ * moves: as large as the closest view needs (so it stays sharp), but never so
+ * large that the widest view shrinks it by more than MAX_SHRINK.
  */
-export function perspectiveFilter(path: MotionPath, frames: number): string {
-  const p = `(in-1)/${Math.max(frames - 1, 1)}`;
-  const { from, to } = path;
-  const halfSize =
-    from.size === to.size ? num(from.size / 2) : `exp(${lerpExpr(Math.log(from.size), Math.log(to.size / from.size), p)})/2`;
-  const cx = lerpExpr(from.cx, to.cx - from.cx, p);
-  const cy = lerpExpr(from.cy, to.cy - from.cy, p);
-  const left = `W*(${cx}-${halfSize})`;
-  const right = `W*(${cx}+${halfSize})`;
-  const top = `H*(${cy}-${halfSize})`;
-  const bottom = `H*(${cy}+${halfSize})`;
-  return (
-    `perspective=x0=${left}:y0=${top}:x1=${right}:y1=${top}:x2=${left}:y2=${bottom}:x3=${right}:y3=${bottom}` +
-    `:interpolation=cubic:eval=frame`
-  );
+export function sourceScale(path: MotionPath | undefined): number {
+  if (!path) return 1;
+  const smallest = Math.min(path.from.size, path.to.size);
+  const largest = Math.max(path.from.size, path.to.size);
+  return Math.min(1 / smallest, MAX_SHRINK / largest);
 }
