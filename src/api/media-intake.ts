@@ -88,9 +88,13 @@ export async function storeMedia(
   }
   const key = `${keyBase}.${ext}`;
   const hash = createHash('sha256');
-  sniffed.on('data', (chunk: Buffer) => hash.update(chunk));
-  const stream = STILL_IMAGES.has(ext) ? sniffed.pipe(pixelLimit(maxPixels, filename)) : sniffed;
-  sniffed.on('error', (error) => stream.destroy(error));
-  const { sizeBytes } = await storage.write(key, stream);
+  const hashing = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const checks = STILL_IMAGES.has(ext) ? [hashing, pixelLimit(maxPixels, filename)] : [hashing];
+  const { sizeBytes } = await storage.write(key, sniffed, checks);
   return { key, role, ext, mime: sniffed.fileType?.mime ?? 'application/octet-stream', sizeBytes, sha256: hash.digest('hex') };
 }

@@ -5,7 +5,7 @@ describe('the jobs API answers bad requests with problem+json', () => {
   let service: TestService;
 
   beforeAll(async () => {
-    service = await startTestService({ API_KEYS: 'shop-a=key-a,shop-b=key-b' });
+    service = await startTestService({ env: { API_KEYS: 'shop-a=key-a,shop-b=key-b' } });
   });
   afterAll(async () => service?.close());
 

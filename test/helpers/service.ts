@@ -3,38 +3,60 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { startAllInOne } from '../../src/cli/all-in-one.ts';
+import { startApi } from '../../src/api/server.ts';
+import type { EngineOptions } from '../../src/engine/options.ts';
 import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { createLogger } from '../../src/shared/logger.ts';
+import { startWorker } from '../../src/workers/main.ts';
+import { startTestEngine } from '../engine/protocol-client.ts';
 
 export interface TestService {
   url: string;
+  engineUrl: string;
   config: Config;
   dir: string;
   close(): Promise<void>;
 }
 
-/** A whole service (API, worker, embedded engine) on loopback ports, with its own Redis prefix and folders. */
-export async function startTestService(env: Record<string, string> = {}): Promise<TestService> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'i2v-test-'));
-  const config = loadConfig({
+export interface TestServiceOptions {
+  env?: Record<string, string>;
+  /** options of the embedded engine the worker talks to */
+  engine?: Partial<EngineOptions>;
+  /** false: no worker, so jobs stay queued */
+  worker?: boolean;
+}
+
+export function testConfig(dir: string, env: Record<string, string> = {}): Config {
+  return loadConfig({
     REDIS_URL: inject('redisUrl'),
     REDIS_PREFIX: `test-${randomBytes(6).toString('hex')}`,
     STORAGE_DIR: path.join(dir, 'storage'),
-    ENGINE_DIR: path.join(dir, 'engine'),
     PORT: '0',
     LOG_LEVEL: 'silent',
     BACKEND_POLL_INTERVAL_MS: '100',
     URL_FETCH_ALLOWLIST: '127.0.0.1',
     ...env,
   });
-  const service = await startAllInOne(config, createLogger({ level: config.LOG_LEVEL }));
+}
+
+/** API, worker and embedded engine on loopback ports, with their own Redis prefix and folders. */
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'i2v-test-'));
+  const config = testConfig(dir, options.env);
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  const engine = await startTestEngine({ noTextRate: 0.3, ...options.engine });
+  const backendUrl = config.BACKEND_URL || engine.url;
+  const worker = options.worker === false ? undefined : await startWorker(config, logger, backendUrl);
+  const api = await startApi(config, logger, backendUrl);
   return {
-    url: service.api.url,
+    url: api.url,
+    engineUrl: engine.url,
     config,
     dir,
     async close() {
-      await service.close();
+      await api.close();
+      await worker?.close();
+      await engine.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -49,4 +71,13 @@ export async function waitForJob(url: string, id: string, key = 'dev-key', timeo
     if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}/${job.stage} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** POST /v1/jobs with a JSON body. */
+export function postJob(url: string, body: unknown, key = 'dev-key', headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(`${url}/v1/jobs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 }
