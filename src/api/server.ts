@@ -64,7 +64,7 @@ export function createApiServices(
 export async function startApi(config: Config, logger: Logger, backendUrl = backendUrlOf(config)): Promise<RunningApi> {
   const redis = createRedis(config.REDIS_URL);
   const subscriber = createRedis(config.REDIS_URL);
-  const queue = createRenderQueue(redis, config.REDIS_PREFIX);
+  const queue = createRenderQueue(redis, config.REDIS_PREFIX, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS });
   if (config.API_KEYS.length === 0) {
     logger.warn({ tenant: DEV_TENANT.tenant }, `no API_KEYS set: running with one tenant "${DEV_TENANT.tenant}" whose key is "${DEV_TENANT.key}"`);
   }

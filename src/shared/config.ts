@@ -54,6 +54,16 @@ const schema = z.object({
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
   SSE_KEEPALIVE_S: z.coerce.number().positive().max(300).default(15),
   BACKEND_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
+  /** where an anonymous user whose credits ran out registers (the link gets ?bind=<user id>) */
+  BACKEND_REGISTRATION_URL: z.url().default('https://nemovideo.ai'),
+  /** a /run_sse stream with no bytes for this long is given up, and the state is read instead */
+  SSE_IDLE_TIMEOUT_S: z.coerce.number().positive().default(120),
+  /** attempts of a render job before it fails (network errors, timeouts, 5xx) */
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
+  /** first retry delay; doubled each attempt, with jitter */
+  JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** on SIGTERM, how long running stages may take to reach a checkpoint */
+  SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -31,9 +31,20 @@ export interface BackendFileRef {
 export interface Checkpoint {
   sessionId?: string;
   uploaded?: BackendFileRef[];
-  instruction?: { text: string; sentAt: string; completedAt?: string; reply?: string };
+  instruction?: {
+    text: string;
+    sentAt: string;
+    /** fingerprint of the session's draft when it was sent ('' for none), to see whether the edit landed */
+    draftBefore?: string;
+    /** the backend's available credits when it was sent, to see whether it was charged */
+    creditsBefore?: number;
+    completedAt?: string;
+    reply?: string;
+  };
   draft?: Draft;
   renderId?: string;
+  /** 2 once a failed render has been replaced by a second one */
+  renderAttempt?: number;
   renderStartedAt?: string;
   renderOutputUrl?: string;
 }

@@ -8,13 +8,18 @@ export interface RenderJobData {
 
 export const RENDER_QUEUE = 'render';
 
-export function createRenderQueue(connection: ConnectionOptions, prefix: string): Queue<RenderJobData> {
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+export function createRenderQueue(connection: ConnectionOptions, prefix: string, retry: RetryPolicy = { attempts: 5, backoffMs: 2000 }): Queue<RenderJobData> {
   return new Queue<RenderJobData>(RENDER_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: {
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+      attempts: retry.attempts,
+      backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
       removeOnComplete: { age: 24 * 3600, count: 10_000 },
       removeOnFail: { age: 7 * 24 * 3600 },
     },

@@ -6,7 +6,7 @@ export interface TokenSource {
   configuredToken: string;
   /** NEMO_CLIENT_ID, else a client id kept in Redis for the whole fleet */
   configuredClientId: string;
-  requestAnonymousToken(clientId: string): Promise<{ token: string; expiresAt?: string }>;
+  requestAnonymousToken(clientId: string): Promise<{ token: string; userId?: string; expiresAt?: string }>;
 }
 
 const LOCK_TTL_MS = 15_000;
@@ -53,9 +53,12 @@ export class BackendTokens {
       if (await this.redis.set(lockKey, owner, 'PX', LOCK_TTL_MS, 'NX')) {
         try {
           const clientId = await this.clientId();
-          const { token, expiresAt } = await this.source.requestAnonymousToken(clientId);
-          const ttlS = expiresAt ? Math.max(60, Math.floor((Date.parse(expiresAt) - Date.now()) / 1000) - 300) : 6 * 24 * 3600;
-          await this.redis.set(`${this.key}:token`, token, 'EX', Number.isFinite(ttlS) ? ttlS : 6 * 24 * 3600);
+          const { token, userId, expiresAt } = await this.source.requestAnonymousToken(clientId);
+          const computed = expiresAt ? Math.floor((Date.parse(expiresAt) - Date.now()) / 1000) - 300 : NaN;
+          const ttlS = Number.isFinite(computed) ? Math.max(60, computed) : 6 * 24 * 3600;
+          const multi = this.redis.multi().set(`${this.key}:token`, token, 'EX', ttlS);
+          if (userId) multi.set(`${this.key}:user`, userId, 'EX', ttlS);
+          await multi.exec();
           return token;
         } finally {
           if ((await this.redis.get(lockKey)) === owner) await this.redis.del(lockKey);
@@ -64,6 +67,11 @@ export class BackendTokens {
       await new Promise((resolve) => setTimeout(resolve, WAIT_STEP_MS));
     }
     throw new Error('timed out waiting for another worker to fetch a backend token');
+  }
+
+  /** The anonymous user behind the current token, if the token is an anonymous one. */
+  async anonymousUser(): Promise<string | undefined> {
+    return (await this.redis.get(`${this.key}:user`)) ?? undefined;
   }
 
   private async clientId(): Promise<string> {

@@ -1,27 +1,59 @@
 import { BackendError, JobError } from '../shared/errors.ts';
 
 /**
- * The one place backend errors become job outcomes: a terminal JobError with
- * a stable code, or a retryable one that goes back to BullMQ's backoff.
+ * What the worker does about a failed attempt:
+ * - `fail`: terminal; the job fails now with the error's code.
+ * - `retry`: back to BullMQ's exponential backoff (with jitter).
+ * - `back-off`: the backend is rate limiting this deployment; the whole queue
+ *   waits `delayMs` (BullMQ's rate limiter) and the job goes back in line
+ *   without spending an attempt.
+ * - `new-session`: the backend lost the session (1002); session-scoped
+ *   checkpoints are dropped and the job is redone from upload.
  */
-export function classifyError(error: unknown): JobError {
-  if (error instanceof JobError) return error;
+export type Outcome =
+  | { action: 'fail'; error: JobError }
+  | { action: 'retry'; error: JobError }
+  | { action: 'back-off'; error: JobError; delayMs: number }
+  | { action: 'new-session'; error: JobError };
+
+export const DEFAULT_RETRY_AFTER_S = 30;
+
+export interface ClassifyContext {
+  /** the anonymous user the token belongs to, for the registration link of 2001 */
+  anonymousUserId?: string;
+  registrationUrl: string;
+}
+
+/** The one place errors become job outcomes. */
+export function classifyError(error: unknown, context: ClassifyContext): Outcome {
+  if (error instanceof JobError) return { action: error.retryable ? 'retry' : 'fail', error };
   if (!(error instanceof BackendError)) {
-    return new JobError('internal', (error as Error)?.message ?? String(error), true);
+    return { action: 'retry', error: new JobError('internal', (error as Error)?.message ?? String(error), true) };
   }
   const where = error.detail.endpoint ? ` (${error.detail.endpoint})` : '';
+  const fail = (code: string, message: string): Outcome => ({ action: 'fail', error: new JobError(code, message) });
   switch (error.code) {
-    case 2001:
-      return new JobError('backend_out_of_credits', `The render backend has no credits left${where}. Register or top up the account behind NEMO_TOKEN.`);
+    case 2001: {
+      const link = context.anonymousUserId ? ` Register to keep going: ${context.registrationUrl}?bind=${encodeURIComponent(context.anonymousUserId)}` : '';
+      return fail('backend_out_of_credits', `The render backend has no credits left for this deployment's token${where}.${link || ' Top up the account behind NEMO_TOKEN.'}`);
+    }
     case 402:
-      return new JobError('backend_plan_blocked', `The backend's plan does not allow export${where}: this is a subscription limit, not a credits problem.`);
+      return fail('backend_plan_blocked', `The backend's plan does not allow this export${where}. This is a subscription limit, not a credits problem: register or upgrade the plan.`);
     case 4001:
-      return new JobError('unsupported_media', `The backend does not accept this file type${where}. Use jpg, png, webp, gif, mp4, mov or webm.`);
+      return fail('unsupported_media', `The backend does not accept this file type${where}. Use jpg, png, webp, gif, mp4, mov, webm, mp3, wav, m4a or aac.`);
     case 4002:
-      return new JobError('media_too_large', `A file is larger than the backend accepts${where}. Compress or trim it.`);
+      return fail('media_too_large', `A file is larger than the backend accepts${where}. Compress or trim it.`);
+    case 1002:
+      return { action: 'new-session', error: new JobError('backend_session_lost', `The backend lost the session${where}; starting a new one.`, true) };
+    case 429:
+      return {
+        action: 'back-off',
+        error: new JobError('backend_rate_limited', `The backend is rate limiting requests${where}.`, true),
+        delayMs: (error.detail.retryAfterS ?? DEFAULT_RETRY_AFTER_S) * 1000,
+      };
     case 'aborted':
-      return new JobError('canceled', 'The job was canceled.');
+      return { action: 'retry', error: new JobError('interrupted', 'The attempt was interrupted.', true) };
     default:
-      return new JobError('backend_unavailable', `The render backend failed${where}: ${error.message}`, true);
+      return { action: 'retry', error: new JobError('backend_unavailable', `The render backend failed${where}: ${error.message}`, true) };
   }
 }

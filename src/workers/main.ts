@@ -24,7 +24,12 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const clients = new Map(
     PRESETS.map((preset) => [
       preset,
-      new BackendClient({ baseUrl: backendUrl, skill: skillForPreset(preset, config.SKILL_VERSION, config.SKILL_PLATFORM), dispatcher: connections }),
+      new BackendClient({
+        baseUrl: backendUrl,
+        skill: skillForPreset(preset, config.SKILL_VERSION, config.SKILL_PLATFORM),
+        dispatcher: connections,
+        timeouts: { sseIdleMs: config.SSE_IDLE_TIMEOUT_S * 1000 },
+      }),
     ]),
   );
   const clientFor = (preset: Preset) => clients.get(preset) as BackendClient;
@@ -46,13 +51,23 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
       },
     },
-    { connection: redis, prefix: config.REDIS_PREFIX, concurrency: config.WORKER_CONCURRENCY, cancellation },
+    {
+      connection: redis,
+      prefix: config.REDIS_PREFIX,
+      concurrency: config.WORKER_CONCURRENCY,
+      cancellation,
+      classifyContext: async () => ({ anonymousUserId: await tokens.anonymousUser(), registrationUrl: config.BACKEND_REGISTRATION_URL }),
+    },
   );
   await worker.waitUntilReady();
   logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
   return {
+    /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish before they are cut off (BullMQ hands them to another worker). */
     async close() {
-      await worker.close();
+      const graceful = worker.close();
+      const timer = setTimeout(() => void worker.close(true), config.SHUTDOWN_GRACE_S * 1000);
+      await graceful;
+      clearTimeout(timer);
       await cancellation.close();
       await connections.close();
       redis.disconnect();

@@ -1,8 +1,7 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { BackendError } from '../shared/errors.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
 import type { Cancellation } from './cancellation.ts';
-import { classifyError } from './classify.ts';
+import { classifyError, type ClassifyContext } from './classify.ts';
 import { runLifecycle, type LifecycleDeps } from './lifecycle.ts';
 
 export interface RenderWorkerOptions {
@@ -10,10 +9,12 @@ export interface RenderWorkerOptions {
   prefix: string;
   concurrency: number;
   cancellation: Cancellation;
+  /** what the error classification needs to know about the deployment */
+  classifyContext(): Promise<ClassifyContext>;
 }
 
 /** Checkpoints that belong to a backend session, dropped when the backend loses it (1002). */
-const SESSION_SCOPED = { sessionId: undefined, uploaded: undefined, instruction: undefined, draft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined };
+const SESSION_SCOPED = { sessionId: undefined, uploaded: undefined, instruction: undefined, draft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined, renderAttempt: undefined };
 
 /** A canceled job's render is stopped at the backend too, so it spends nothing more. */
 async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<void> {
@@ -26,10 +27,10 @@ async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<
 }
 
 /**
- * The BullMQ worker of the render queue. A retryable failure goes back to
- * BullMQ's backoff; a terminal one, or the last attempt, fails the job record
- * with a stable code. A job canceled while it runs is stopped through its
- * AbortSignal and ends quietly.
+ * The BullMQ worker of the render queue. Each failed attempt is classified
+ * once (classify.ts) and acted on: fail the job, retry with backoff, back
+ * the whole queue off, or start over in a new session. A job canceled while
+ * it runs is stopped through its AbortSignal and ends quietly.
  */
 export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOptions): Worker<RenderJobData> {
   const process = async (bullJob: Job<RenderJobData>, _token?: string, bullSignal?: AbortSignal) => {
@@ -44,26 +45,32 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         await cancelBackendRender(deps, jobId);
         return;
       }
-      const failure = classifyError(error);
-      if (error instanceof BackendError && error.code === 1002) {
+      const outcome = classifyError(error, await options.classifyContext());
+      const { error: failure } = outcome;
+      deps.logger.warn({ job_id: jobId, attempt, action: outcome.action, code: failure.code, err: error }, 'job attempt failed');
+      if (outcome.action === 'back-off') {
+        await deps.records.update(jobId, { error: failure.toInfo() });
+        await worker.rateLimit(outcome.delayMs);
+        throw Worker.RateLimitError();
+      }
+      if (outcome.action === 'new-session') {
         const record = await deps.records.get(jobId);
         if (record) await deps.records.checkpoint(jobId, record.checkpoint, SESSION_SCOPED);
       }
-      const lastAttempt = attempt >= (bullJob.opts.attempts ?? 1);
-      deps.logger.warn({ job_id: jobId, attempt, code: failure.code, retryable: failure.retryable, err: error }, 'job attempt failed');
-      if (!failure.retryable || lastAttempt) {
+      if (outcome.action === 'fail' || attempt >= (bullJob.opts.attempts ?? 1)) {
         await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
         throw new UnrecoverableError(failure.message);
       }
       await deps.records.update(jobId, { error: failure.toInfo() });
-      throw error;
+      throw failure;
     } finally {
       options.cancellation.finish(jobId);
     }
   };
-  return new Worker<RenderJobData>(RENDER_QUEUE, process, {
+  const worker: Worker<RenderJobData> = new Worker<RenderJobData>(RENDER_QUEUE, process, {
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
   });
+  return worker;
 }

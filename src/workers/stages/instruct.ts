@@ -1,15 +1,18 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplyAccumulator } from '../../shared/backend/reply-collector.ts';
 import { draftSchema, type Draft } from '../../shared/draft.ts';
 import { BackendError, JobError } from '../../shared/errors.ts';
+import type { Checkpoint } from '../../shared/job-record.ts';
 import { composeInstruction } from '../instruction.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 
-/** The session's draft, when the backend holds a valid one. */
-async function sessionDraft(context: StageContext, sessionId: string): Promise<Draft | undefined> {
-  const state = await context.backend((client) => client.getState(sessionId, { signal: context.signal }));
-  const parsed = draftSchema.safeParse(state.state.draft);
-  return parsed.success ? parsed.data : undefined;
-}
+type InstructionCheckpoint = NonNullable<Checkpoint['instruction']>;
+
+/** Transport failures after which the instruction may or may not have reached the backend. */
+const UNCERTAIN = new Set<unknown>(['timeout', 'stream', 'network']);
+/** How long to look for an edit that was paid for but has not shown up in the state yet. */
+const LANDING_WAIT_MS = 60_000;
 
 /** Codes a backend may put in an in-stream error that are a terminal job outcome of their own. */
 const TERMINAL_STREAM_CODES = new Set(['engine_capability']);
@@ -21,11 +24,82 @@ function streamError(error: { code?: string; message: string }): Error {
   return new BackendError('stream', `the backend reported an error: ${error.message}`, { endpoint: 'run_sse' });
 }
 
+const fingerprint = (draft: Draft | undefined) => (draft ? createHash('sha256').update(JSON.stringify(draft)).digest('hex') : '');
+
+/** The session's draft, when the backend holds a valid one. */
+async function sessionDraft(context: StageContext, sessionId: string): Promise<Draft | undefined> {
+  const state = await context.backend((client) => client.getState(sessionId, { signal: context.signal }));
+  const parsed = draftSchema.safeParse(state.state.draft);
+  return parsed.success ? parsed.data : undefined;
+}
+
+async function availableCredits(context: StageContext): Promise<number | undefined> {
+  return context.backend((client) => client.creditsBalance({ signal: context.signal })).then(
+    (balance) => balance.available,
+    () => undefined,
+  );
+}
+
+/** The edited draft, if the instruction's edit shows in the session (the draft changed since it was sent). */
+async function landedDraft(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<Draft | undefined> {
+  const draft = await sessionDraft(context, sessionId);
+  return draft && fingerprint(draft) !== sent.draftBefore ? draft : undefined;
+}
+
 /**
- * Sends the instruction over /run_sse, once per job: the backend charges for
- * each message, so the checkpoint records it as sent before the request, and a
- * job resumed after a crash reads the session state instead of re-sending.
- * Replies often carry no text; the state is read either way to get the draft.
+ * After a crash or a dropped stream the instruction's fate is unknown. The
+ * state tells whether its edit landed; if not, the credits tell whether the
+ * backend took it anyway (still working, or lost it after charging). Only an
+ * instruction that neither landed nor was charged is sent again: the backend
+ * charges per message.
+ */
+async function settleUncertain(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<Draft | 'resend'> {
+  const landed = await landedDraft(context, sessionId, sent);
+  if (landed) return landed;
+  const credits = await availableCredits(context);
+  const charged = sent.creditsBefore === undefined || credits === undefined || credits < sent.creditsBefore;
+  if (!charged) return 'resend';
+  for (let waited = 0; waited < LANDING_WAIT_MS; waited += context.settings.pollIntervalMs) {
+    await sleep(context.settings.pollIntervalMs, undefined, { signal: context.signal });
+    const late = await landedDraft(context, sessionId, sent);
+    if (late) return late;
+  }
+  throw new JobError(
+    'instruction_uncertain',
+    'The instruction was charged by the backend but its edit never appeared in the session; it was not sent again to avoid paying twice. Retry the job to send it once more.',
+  );
+}
+
+/** Sends the instruction and reads the reply; the state is read afterwards either way (replies often carry no text). */
+async function send(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<{ draft: Draft; reply?: string }> {
+  const reply = new ReplyAccumulator();
+  let events = 0;
+  try {
+    await context.backend(async (client) => {
+      for await (const event of client.runSse(sessionId, sent.text, { signal: context.signal })) {
+        reply.add(event);
+        if (++events % 4 === 0) await context.progress(Math.min(0.9, events / 40));
+      }
+    });
+  } catch (error) {
+    if (!(error instanceof BackendError && UNCERTAIN.has(error.code))) throw error;
+    context.logger.warn({ code: error.code }, 'instruction stream ended early; checking the session');
+    const settled = await settleUncertain(context, sessionId, sent);
+    if (settled === 'resend') throw error; // retried by BullMQ, which sends it again
+    return { draft: settled };
+  }
+  const outcome = reply.result();
+  if (outcome.error) throw streamError(outcome.error);
+  const draft = await landedDraft(context, sessionId, sent);
+  if (!draft) throw new JobError('instruction_not_applied', 'The backend answered the instruction but its session holds no new timeline to render.');
+  return { draft, reply: outcome.text || undefined };
+}
+
+/**
+ * Sends the instruction over /run_sse, once per job: the checkpoint records
+ * it as sent (with the draft and credits it was sent against) before the
+ * request, and a job resumed after a crash settles what happened instead of
+ * sending it again.
  */
 export const instructStage: Stage = {
   step: 'instruct',
@@ -34,35 +108,22 @@ export const instructStage: Stage = {
   async run(context) {
     const { job } = context;
     const sessionId = job.checkpoint.sessionId as string;
-    const previous = job.checkpoint.instruction;
-    if (previous && !previous.completedAt) {
-      const draft = await sessionDraft(context, sessionId);
-      if (draft) {
-        context.logger.info({ job_id: job.id }, 'instruction had landed before the restart; not sending it again');
-        await context.checkpoint({ instruction: { ...previous, completedAt: new Date().toISOString() }, draft });
+    let sent = job.checkpoint.instruction;
+    if (sent && !sent.completedAt) {
+      const settled = await settleUncertain(context, sessionId, sent);
+      if (settled !== 'resend') {
+        context.logger.info('instruction had landed before this attempt; not sending it again');
+        await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString() }, draft: settled });
         return;
       }
+    } else {
+      const images = job.inputs.filter((input) => input.role !== 'audio').length;
+      const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length });
+      const [before, creditsBefore] = await Promise.all([sessionDraft(context, sessionId), availableCredits(context)]);
+      sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before), creditsBefore };
+      await context.checkpoint({ instruction: sent });
     }
-    const images = job.inputs.filter((input) => input.role !== 'audio').length;
-    const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length });
-    const instruction = { text, sentAt: new Date().toISOString() };
-    await context.checkpoint({ instruction });
-
-    const reply = new ReplyAccumulator();
-    let events = 0;
-    await context.backend(async (client) => {
-      for await (const event of client.runSse(sessionId, text, { signal: context.signal })) {
-        reply.add(event);
-        if (++events % 4 === 0) await context.progress(Math.min(0.9, events / 40));
-      }
-    });
-    const outcome = reply.result();
-    if (outcome.error) throw streamError(outcome.error);
-
-    const draft = await sessionDraft(context, sessionId);
-    if (!draft) {
-      throw new JobError('instruction_not_applied', 'The backend answered the instruction but its session holds no timeline to render.');
-    }
-    await context.checkpoint({ instruction: { ...instruction, completedAt: new Date().toISOString(), reply: outcome.text || undefined }, draft });
+    const { draft, reply } = await send(context, sessionId, sent);
+    await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft });
   },
 };

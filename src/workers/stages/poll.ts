@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError } from '../../shared/errors.ts';
 import type { Stage } from '../stage-context.ts';
+import { renderIdFor } from './render.ts';
+
+/** A failed render is replaced once; a second failure fails the job. */
+const MAX_RENDERS = 2;
 
 /** Polls the render until it ends, mapping the backend's progress onto the job's. */
 export const pollStage: Stage = {
@@ -17,7 +21,12 @@ export const pollStage: Stage = {
         return;
       }
       if (render.status === 'failed') {
-        throw new JobError('render_failed', `The backend could not render the video${render.error ? `: ${render.error}` : '.'}`);
+        const why = `The backend could not render the video${render.error ? `: ${render.error}` : '.'}`;
+        const attempt = context.job.checkpoint.renderAttempt ?? 1;
+        if (attempt >= MAX_RENDERS) throw new JobError('render_failed', why);
+        // one more render, with its own id, on the next attempt
+        await context.checkpoint({ renderId: renderIdFor(context.job.id, attempt + 1), renderAttempt: attempt + 1, renderStartedAt: undefined });
+        throw new JobError('render_failed', `${why} Trying one more render.`, true);
       }
       await context.progress(render.progress / 100);
       await sleep(context.settings.pollIntervalMs, undefined, { signal: context.signal });

@@ -1,8 +1,12 @@
 import type { Stage } from '../stage-context.ts';
 
-/** Render ids are derived from the job, so a resumed job finds its render instead of starting another. */
-export function renderIdFor(jobId: string): string {
-  return `render_${jobId.replace(/^job_/, '')}`;
+/**
+ * Render ids are derived from the job (and which render of it this is), so a
+ * resumed job finds its render instead of starting another.
+ */
+export function renderIdFor(jobId: string, renderAttempt = 1): string {
+  const base = `render_${jobId.replace(/^job_/, '')}`;
+  return renderAttempt > 1 ? `${base}_${renderAttempt}` : base;
 }
 
 /**
