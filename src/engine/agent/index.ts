@@ -1,0 +1,11 @@
+/**
+ * The embedded engine's "agent": a rule-based reading of plain-language
+ * instructions into drafts (the grammar is in docs/instructions.md).
+ */
+export { planTurn, type Turn, type TurnInput } from './turn.ts';
+export { parseInstruction, readInstruction, type InstructionReading } from './read.ts';
+export { applyFollowUpEdits, type FollowUpEdits } from './follow-up.ts';
+export { overlay, type AgentRequest, type RequestAudio, type RequestCaption } from './request.ts';
+export { DEFAULTS, defaultDuration, resolveSettings, type Settings } from './settings.ts';
+export { buildDraft, type DraftMedia, type DraftPicture } from './draft-build.ts';
+export { segmentSpans } from './timeline.ts';
