@@ -10,6 +10,9 @@ import type { Dialect } from './options.ts';
  * Errors (e.g. out of credits) are one ADK event from author "system" whose
  * text is "Error: …" and which also carries errorCode/errorMessage, so either
  * reading finds them; old-style frames send `{"error":"…","code":…}`.
+ * A coded failure (e.g. `engine_capability`) is the ADK variant without
+ * content, only errorCode/errorMessage, so that the code is the first thing a
+ * reader finds; old-style frames send `{"error":{"code":…,"message":…}}`.
  */
 
 type Json = Record<string, unknown>;
@@ -96,5 +99,10 @@ export class SseFrames {
   error(code: number, message: string): string[] {
     if (this.dialect.sseLegacyFrames) return [frame({ error: message, code })];
     return [this.event({ content: { parts: [{ text: `Error: ${message}` }], role: 'model' }, errorCode: String(code), errorMessage: message }, 'system')];
+  }
+
+  codedError(code: string, message: string): string[] {
+    if (this.dialect.sseLegacyFrames) return [frame({ error: { code, message } })];
+    return [this.event({ errorCode: code, errorMessage: message }, 'system')];
   }
 }

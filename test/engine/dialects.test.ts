@@ -1,8 +1,11 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect, EngineOptions } from '../../src/engine/app.ts';
+import { collectReply } from '../../src/shared/backend/reply-collector.ts';
+import { eventsFromFrame } from '../../src/shared/backend/sse-events.ts';
+import { SKILL_SOURCE } from '../../src/shared/presets.ts';
 import { makeTestImage } from '../helpers/media.ts';
-import { ProtocolClient, smallDraft, startTestEngine, type TestEngine } from './protocol-client.ts';
+import { asSkill, ProtocolClient, smallDraft, startTestEngine, type TestEngine } from './protocol-client.ts';
 
 /** Every variant the protocol page lists, emitted on demand; one engine per setting. */
 describe('engine dialects', () => {
@@ -127,6 +130,32 @@ describe('engine dialects', () => {
       const hasText = async () => (await client.runSse('animate this image')).events.some((e) => typeof e.content?.parts?.[0]?.text === 'string');
       expect(await hasText()).toBe(false);
       expect(await hasText()).toBe(true);
+    });
+  });
+
+  describe('a generative preset is refused with the engine_capability code', () => {
+    it.each<[string, Partial<Dialect>]>([
+      ['camelCase ADK events', {}],
+      ['snake_case ADK events', { sseKeys: 'snake' }],
+      ['streamed partial text', { sseStreaming: true }],
+      ['legacy typed frames', { sseLegacyFrames: true }],
+    ])('%s: the reply text, then the code the client reads', async (_name, dialect) => {
+      const client = asSkill(await readyClient(await engineWith({ dialect })), SKILL_SOURCE.diffusion);
+      const { frames } = await client.runSse('animate this image');
+      const reply = collectReply(frames.flatMap(eventsFromFrame));
+      expect(reply.error).toEqual({ code: 'engine_capability', message: expect.stringContaining('BACKEND_URL') });
+      expect(reply.text).toMatch(/generate video/);
+      expect(reply.toolCalls).toEqual([]);
+      expect((await client.state()).body.data.state.draft).toBeNull();
+    });
+
+    it('legacy frames: {"error":{"code":"engine_capability","message":…}}', async () => {
+      const client = asSkill(await readyClient(await engineWith({ dialect: { sseLegacyFrames: true } })), SKILL_SOURCE.pixverse);
+      const { events } = await client.runSse('animate this image');
+      expect(events).toEqual([
+        { type: 'text', content: expect.stringMatching(/generate video/) },
+        { error: { code: 'engine_capability', message: expect.stringMatching(/NEMO_TOKEN/) } },
+      ]);
     });
   });
 

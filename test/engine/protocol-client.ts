@@ -144,6 +144,13 @@ export class ProtocolClient {
   }
 }
 
+/** The client, its requests now carrying another skill's X-Skill-Source (e.g. a generative preset's). */
+export function asSkill(client: ProtocolClient, source: string): ProtocolClient {
+  const headers = client.headers.bind(client);
+  client.headers = (extra = {}) => ({ ...headers(extra), 'x-skill-source': source });
+  return client;
+}
+
 /** A by-hand draft of one image at a small size. */
 export function smallDraft(src: string, options: { width?: number; height?: number; durationMs?: number; motion?: string } = {}) {
   const d = options.durationMs ?? 2000;

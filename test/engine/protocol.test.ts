@@ -4,8 +4,11 @@ import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftSchema } from '../../src/shared/draft.ts';
+import { SKILL_SOURCE } from '../../src/shared/presets.ts';
+import { runProcess } from '../../src/shared/process.ts';
+import { composeInstruction } from '../../src/workers/instruction.ts';
 import { makeTestImage } from '../helpers/media.ts';
-import { ProtocolClient, startTestEngine, type TestEngine } from './protocol-client.ts';
+import { asSkill, ProtocolClient, startTestEngine, type TestEngine } from './protocol-client.ts';
 
 /** A JPEG with an EXIF APP1 segment holding only an Orientation tag, right after SOI. */
 function withExifOrientation(jpeg: Buffer, orientation: number): Buffer {
@@ -85,7 +88,7 @@ describe('engine protocol: token → session → upload → run_sse → state', 
     expect(credits.body).toMatchObject({ code: 0, data: { available: 99, frozen: 0, total: 99 } });
   });
 
-  it('builds one segment per image of the latest upload, in order, sharing the duration', async () => {
+  it('builds one segment per image of the latest upload, in order, sharing the duration across a fade', async () => {
     const client = await new ProtocolClient(engine.url).connect();
     await client.upload([{ path: photo, filename: 'old.jpg' }]);
     await client.upload([{ path: photo, filename: 'a.jpg' }, { path: photo, filename: 'b.jpg' }]);
@@ -93,9 +96,9 @@ describe('engine protocol: token → session → upload → run_sse → state', 
     const { draft, video_infos } = (await client.state()).body.data.state;
     expect(video_infos.map((f: any) => f.filename)).toEqual(['old.jpg', 'a.jpg', 'b.jpg']);
     expect(draft.m).toMatchObject({ width: 1920, height: 1080 });
-    expect(draft.t[0].sg.map((sg: any) => [sg.m.name, sg.s, sg.d])).toEqual([
-      ['a.jpg', 0, 3000],
-      ['b.jpg', 3000, 3000],
+    expect(draft.t[0].sg.map((sg: any) => [sg.m.name, sg.s, sg.d, sg.m.transition])).toEqual([
+      ['a.jpg', 0, 3250, undefined],
+      ['b.jpg', 2750, 3250, { type: 'fade', d: 500 }],
     ]);
   });
 
@@ -238,5 +241,98 @@ describe('engine protocol errors', () => {
     expect(second.events[0]).toMatchObject({ author: 'system', errorCode: '2001', content: { parts: [{ text: expect.stringMatching(/^Error: insufficient credits/) }] } });
     expect((await client.state()).body.data.state.draft).toEqual(firstDraft);
     expect((await client.call('GET', '/api/credits/balance/simple')).body.data).toEqual({ available: 0, frozen: 0, total: 0 });
+  });
+});
+
+const textsOf = (events: any[]) => events.map((e) => e.content?.parts?.[0]?.text).filter((text) => typeof text === 'string');
+const balance = async (client: ProtocolClient) => (await client.call('GET', '/api/credits/balance/simple')).body.data.available;
+
+describe('engine agent over the protocol', () => {
+  let engine: TestEngine;
+  let photo: string;
+  let song: string;
+
+  beforeAll(async () => {
+    engine = await startTestEngine({ initialCredits: 100 });
+    photo = await makeTestImage(path.join(engine.dir, 'photo.jpg'), 320, 240);
+    song = path.join(engine.dir, 'song.wav');
+    await runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=1', song]);
+  });
+  afterAll(() => engine.close());
+
+  it('edits the first draft with a second instruction in the same session, keeping what it does not mention', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    await client.upload([{ path: photo, filename: 'a.jpg' }, { path: photo, filename: 'b.jpg' }, { path: song, filename: 'song.wav' }]);
+    const instruction = composeInstruction(
+      'turn these photos into a video with a slow zoom',
+      { duration_s: 6, text: [{ text: 'Summer Sale', start_s: 0, end_s: 3, position: 'top' }], audio: { volume: 0.4 } },
+      { images: 2, audio: true },
+    );
+    const first = await client.runSse(instruction);
+    expect(first.events.find((e) => e.content?.parts?.[0]?.functionCall).content.parts[0].functionCall.args).toMatchObject({
+      operation: 'create_timeline',
+      motion: 'zoom-in',
+      captions: ['Summer Sale'],
+      music: 'song.wav',
+    });
+    const before = draftSchema.parse((await client.state()).body.data.state.draft);
+    expect(before).toMatchObject({ d: 6000, m: { width: 1080, height: 1920 } });
+    expect(before.t.map((track) => track.tt)).toEqual([0, 1, 7]);
+
+    const second = await client.runSse('make it 16:9');
+    const call = second.events.find((e) => e.content?.parts?.[0]?.functionCall).content.parts[0].functionCall;
+    expect(call.args).toMatchObject({ operation: 'update_timeline', changed: ['aspect_ratio'], aspect_ratio: '16:9' });
+    expect(textsOf(second.events).at(-1)).toMatch(/^Done: the canvas is now 16:9 \(1920×1080\)/);
+    const after = draftSchema.parse((await client.state()).body.data.state.draft);
+    expect(after.m).toMatchObject({ width: 1920, height: 1080 });
+    expect(after.t.slice(1)).toEqual(before.t.slice(1));
+    expect(after.t[0]!.sg.map((sg) => sg.m)).toEqual(before.t[0]!.sg.map((sg) => sg.m));
+
+    await client.runSse('remove the music');
+    const withoutMusic = draftSchema.parse((await client.state()).body.data.state.draft);
+    expect(withoutMusic.t.map((track) => track.tt)).toEqual([0, 7]);
+    expect(withoutMusic.m).toMatchObject({ width: 1920, height: 1080 });
+    expect(await balance(client)).toBe(97);
+  });
+
+  it('answers an instruction that changes nothing with text only, and charges nothing for it', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    await client.upload([{ path: photo }]);
+    await client.runSse('animate this image');
+    const draft = (await client.state()).body.data.state.draft;
+    const again = await client.runSse('导出');
+    expect(again.events).toHaveLength(1);
+    expect(textsOf(again.events)).toEqual([expect.stringMatching(/ready to export/)]);
+    expect((await client.state()).body.data.state.draft).toEqual(draft);
+    expect(await balance(client)).toBe(99);
+  });
+
+  it.each([SKILL_SOURCE.diffusion, SKILL_SOURCE.pixverse])('refuses the generative skill %s: a text, then an engine_capability error; no charge, no draft', async (source) => {
+    const client = asSkill(await new ProtocolClient(engine.url).connect(), source);
+    await client.upload([{ path: photo }]);
+    const sse = await client.runSse('animate this image into a 5-second video');
+    expect(sse.status).toBe(200);
+    expect(sse.events).toHaveLength(2);
+    expect(sse.events[0]).toMatchObject({ author: 'nemo_agent', content: { role: 'model', parts: [{ text: expect.stringMatching(/generate video/) }] } });
+    expect(sse.events[1]).toMatchObject({
+      author: 'system',
+      errorCode: 'engine_capability',
+      errorMessage: expect.stringMatching(/set BACKEND_URL to the cloud backend \(https:\/\/mega-api-prod\.nemovideo\.ai\) and NEMO_TOKEN/),
+    });
+    expect(sse.events[1].content).toBeUndefined();
+    expect(sse.events.some((e) => e.content?.parts?.[0]?.functionCall)).toBe(false);
+    expect((await client.state()).body.data.state.draft).toBeNull();
+    expect(await balance(client)).toBe(100);
+  });
+
+  it('refuses a prompt that asks for diffusion and leaves the existing draft untouched', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    await client.upload([{ path: photo }]);
+    await client.runSse('animate this image');
+    const draft = (await client.state()).body.data.state.draft;
+    const sse = await client.runSse('now redo it as a diffusion video with cinematic motion');
+    expect(sse.events.at(-1)).toMatchObject({ errorCode: 'engine_capability' });
+    expect((await client.state()).body.data.state.draft).toEqual(draft);
+    expect(await balance(client)).toBe(99);
   });
 });

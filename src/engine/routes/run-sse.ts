@@ -2,13 +2,17 @@ import { setTimeout } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { timelineSummary } from '../../shared/draft.ts';
-import { buildDraft, describeEdit, NO_MEDIA_REPLY, parseInstruction } from '../agent.ts';
+import { planTurn, type DraftMedia, type DraftPicture, type Turn } from '../agent/index.ts';
 import { isSameUser, publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { fileUrl } from '../media-files.ts';
 import { SseFrames } from '../sse.ts';
+import type { Account } from '../store/accounts.ts';
+import type { Session } from '../store/sessions.ts';
 
 const AGENT = 'nemo_agent';
 const EDIT_TOOL = 'edit_multitrack';
+/** the in-stream error code of a request this engine cannot serve (a generative preset) */
+export const ENGINE_CAPABILITY = 'engine_capability';
 
 const runSseBody = z.object({
   app_name: z.string().optional(),
@@ -37,14 +41,41 @@ async function withHeartbeats<T>(write: (frames: string) => void, frames: SseFra
   }
 }
 
+/** The latest upload as the agent sees it: its pictures in order, and its first audio file as music. */
+function sessionMedia(session: Session, base: string): { pictures: DraftPicture[]; music?: DraftMedia } {
+  const media = (file: Session['latestUpload'][number]) => ({ src: fileUrl(base, session.id, file.name), filename: file.filename });
+  const pictures = session.latestUpload.flatMap((file) => (file.fileType === 'audio' ? [] : [{ ...media(file), kind: file.fileType }]));
+  const audio = session.latestUpload.find((file) => file.fileType === 'audio');
+  return { pictures, ...(audio && { music: media(audio) }) };
+}
+
+const headerValue = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
 /**
- * POST /run_sse: the agent turns the instruction into a draft, stored in the
- * session before the stream ends. Errors before the stream starts are plain
- * replies (as ADK answers a missing session with 404 `{"detail":…}`); once
- * it has started they are events.
+ * POST /run_sse: the agent reads the instruction (src/engine/agent/) and, when
+ * it edits, the new draft is stored in the session before the stream ends.
+ * Errors before the stream starts are plain replies (as ADK answers a missing
+ * session with 404 `{"detail":…}`); once it has started they are events.
  */
 export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { options } = ctx;
+
+  /** Charges, announces the tool call, "works" with heartbeats, then stores the draft. */
+  async function applyEdit(edit: Extract<Turn, { kind: 'edit' }>, account: Account, session: Session, frames: SseFrames, write: (frames: string | string[]) => void) {
+    if (!ctx.accounts.charge(account, options.creditsPerInstruction)) {
+      write(frames.error(2001, `insufficient credits: ${options.creditsPerInstruction} needed, ${account.available} available`));
+      return false;
+    }
+    const call = frames.toolCall(EDIT_TOOL, edit.toolArgs);
+    write(call.frames);
+    await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(options.agentDelayMs));
+    session.draft = edit.draft;
+    session.request = edit.request;
+    write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft) }));
+    // upstream ends about 30% of edits with tool events only
+    if (options.random() >= options.noTextRate) write(frames.text(edit.text));
+    return true;
+  }
 
   app.post('/run_sse', async (request, reply) => {
     const account = requireAccount(ctx, request);
@@ -59,42 +90,26 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const log = request.log.child({ sessionId: session.id });
     const write = openStream(reply);
     try {
-      const media = session.latestUpload.filter((file) => file.fileType === 'image' || file.fileType === 'video');
-      if (media.length === 0) {
-        write(frames.text(NO_MEDIA_REPLY));
-        return;
-      }
-      if (!ctx.accounts.charge(account, options.creditsPerInstruction)) {
-        log.info({ userId: account.userId }, 'instruction refused: out of credits');
-        write(frames.error(2001, `insufficient credits: ${options.creditsPerInstruction} needed, ${account.available} available`));
-        return;
-      }
-
-      const wanted = parseInstruction(instruction);
-      const call = frames.toolCall(EDIT_TOOL, {
-        operation: 'create_timeline',
-        motion: wanted.motion,
-        intensity: wanted.intensity,
-        duration_ms: Math.round(wanted.durationS * 1000),
-        aspect_ratio: wanted.aspectRatio,
-        resolution: wanted.resolution,
-        fps: wanted.fps,
-        media: media.map((file) => file.filename),
+      const turn = planTurn({
+        instruction,
+        skillSource: headerValue(request.headers['x-skill-source']),
+        previous: session.draft && session.request ? { request: session.request, draft: session.draft } : undefined,
+        ...sessionMedia(session, publicBase(ctx, request)),
       });
-      write(call.frames);
-      const draft = await withHeartbeats(write, frames, options.heartbeatMs, async () => {
-        await setTimeout(options.agentDelayMs);
-        const base = publicBase(ctx, request);
-        return buildDraft(
-          wanted,
-          media.map((file) => ({ src: fileUrl(base, session.id, file.name), filename: file.filename })),
-        );
-      });
-      session.draft = draft;
-      write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(draft) }));
-      log.info({ motion: wanted.motion, durationS: wanted.durationS, width: draft.m.width, height: draft.m.height }, 'draft updated');
-      // upstream ends about 30% of edits with tool events only
-      if (options.random() >= options.noTextRate) write(frames.text(describeEdit(wanted, draft)));
+      switch (turn.kind) {
+        case 'refuse':
+          log.info({ skillSource: request.headers['x-skill-source'] }, 'instruction refused: not something this engine can do');
+          write(frames.text(turn.text));
+          write(frames.codedError(ENGINE_CAPABILITY, turn.errorMessage));
+          return;
+        case 'reply':
+          write(frames.text(turn.text));
+          return;
+        case 'edit':
+          if (await applyEdit(turn, account, session, frames, write)) log.info({ args: turn.toolArgs }, 'draft updated');
+          else log.info({ userId: account.userId }, 'instruction refused: out of credits');
+          return;
+      }
     } catch (error) {
       // the stream has started: the failure can only be told as an event
       log.error({ err: error }, 'instruction failed');

@@ -1,5 +1,6 @@
 import type { MediaKind } from '../../shared/backend/media-types.ts';
 import type { Draft } from '../../shared/draft.ts';
+import type { AgentRequest } from '../agent/index.ts';
 import { newSessionId, newTaskId } from './ids.ts';
 
 export type FileType = MediaKind;
@@ -28,13 +29,15 @@ export interface Session {
   /** the files of the most recent upload call: what the next instruction works on */
   latestUpload: StoredFile[];
   draft: Draft | null;
+  /** what the session's instructions have asked for so far: the draft is built from it, a follow-up edits it */
+  request: AgentRequest | null;
 }
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
   create(userId: string, language: string): Session {
-    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], draft: null };
+    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], draft: null, request: null };
     this.sessions.set(session.id, session);
     return session;
   }
