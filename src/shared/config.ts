@@ -64,6 +64,8 @@ const schema = z.object({
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
   /** on SIGTERM, how long running stages may take to reach a checkpoint */
   SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
+  /** how often a worker looks for jobs left running by a worker that vanished */
+  WATCHDOG_INTERVAL_S: z.coerce.number().positive().default(60),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -136,6 +136,11 @@ export class JobRecords {
     return `${this.prefix}:job-events:${id}`;
   }
 
+  /** ids of the jobs whose status is `running`, kept by `transition`; the watchdog reads it */
+  runningSet(): string {
+    return `${this.prefix}:running`;
+  }
+
   private tenantIndex(tenant: string): string {
     return `${this.prefix}:tenant:${tenant}:jobs`;
   }
@@ -180,8 +185,9 @@ export class JobRecords {
   ): Promise<boolean> {
     const moved = await this.redis.eval(
       TRANSITION_SCRIPT,
-      1,
+      2,
       this.key(id),
+      this.runningSet(),
       this.eventsChannel(id),
       id,
       JSON.stringify(from),
@@ -197,6 +203,14 @@ export class JobRecords {
     return this.redis.zrevrangebylex(this.tenantIndex(tenant), max, '-', 'LIMIT', 0, count);
   }
 
+  async runningIds(): Promise<string[]> {
+    return this.redis.smembers(this.runningSet());
+  }
+
+  async forgetRunning(id: string): Promise<void> {
+    await this.redis.srem(this.runningSet(), id);
+  }
+
   async getMany(ids: readonly string[]): Promise<JobRecord[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
@@ -206,7 +220,7 @@ export class JobRecords {
   }
 }
 
-/** KEYS[1] the record; ARGV: channel, id, allowed statuses (JSON), fields to set (JSON), fields to delete (JSON). */
+/** KEYS: the record, the running set; ARGV: channel, id, allowed statuses (JSON), fields to set (JSON), fields to delete (JSON). */
 const TRANSITION_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 0 end
@@ -219,6 +233,7 @@ for _, s in ipairs(allowed) do
     redis.call('HSET', KEYS[1], unpack(flat))
     local clear = cjson.decode(ARGV[5])
     if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
+    if fields['status'] == 'running' then redis.call('SADD', KEYS[2], ARGV[2]) else redis.call('SREM', KEYS[2], ARGV[2]) end
     redis.call('PUBLISH', ARGV[1], ARGV[2])
     return 1
   end

@@ -12,6 +12,7 @@ import { createBackendCalls } from './backend-call.ts';
 import { BackendTokens } from './backend-token.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
+import { startWatchdog } from './watchdog.ts';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -38,10 +39,11 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     configuredClientId: config.NEMO_CLIENT_ID,
     requestAnonymousToken: (clientId) => clientFor('motion').anonymousToken(clientId),
   });
+  const records = new JobRecords(redis, config.REDIS_PREFIX);
   const cancellation = await Cancellation.listen(createRedis(config.REDIS_URL), cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(
     {
-      records: new JobRecords(redis, config.REDIS_PREFIX),
+      records,
       storage: new LocalStorage(config.STORAGE_DIR),
       logger,
       backendFor: createBackendCalls(clientFor, tokens),
@@ -60,6 +62,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     },
   );
   await worker.waitUntilReady();
+  const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000);
   logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
   return {
     /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish before they are cut off (BullMQ hands them to another worker). */
@@ -68,6 +71,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       const timer = setTimeout(() => void worker.close(true), config.SHUTDOWN_GRACE_S * 1000);
       await graceful;
       clearTimeout(timer);
+      await watchdog.close();
       await cancellation.close();
       await connections.close();
       redis.disconnect();
