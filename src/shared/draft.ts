@@ -35,7 +35,7 @@ export const videoSegmentSchema = z.object({
   m: z
     .object({
       name: z.string().optional(),
-      motion: z.enum(MOTIONS).default('zoom-in'),
+      motion: z.enum(MOTIONS).default('ken-burns'),
       /** how far the motion travels: 0.1 means a 10% zoom or pan */
       intensity: z.number().min(0).max(1).default(0.15),
       /** how the picture fills the frame */

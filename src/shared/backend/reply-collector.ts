@@ -44,7 +44,8 @@ export class ReplyAccumulator {
       case 'tool_result':
         return addOnce(this.toolResults, { id: event.id, name: event.name, response: event.response });
       case 'error':
-        this.firstError ??= event;
+        // the first error, unless a later one carries the code the first lacked
+        if (!this.firstError || (!this.firstError.code && event.code)) this.firstError = event;
         return;
       case 'heartbeat':
         return;

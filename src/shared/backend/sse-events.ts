@@ -41,11 +41,11 @@ function errorEvent(message: string | undefined, code?: string): SseEvent {
   return { kind: 'error', code, message: message || code || 'unknown backend error' };
 }
 
-/** `{"error":"…"}` or `{"error":{"message","code"}}` from older servers. */
-function legacyError(value: unknown): SseEvent {
-  if (typeof value === 'string') return errorEvent(value);
+/** `{"error":"…","code":…}` or `{"error":{"message","code"}}` from older servers. */
+function legacyError(value: unknown, topLevelCode: string | undefined): SseEvent {
+  if (typeof value === 'string') return errorEvent(value, topLevelCode);
   const error = asRecord(value);
-  return errorEvent(pickString(error, 'message', 'msg') ?? JSON.stringify(value), pickString(error, 'code'));
+  return errorEvent(pickString(error, 'message', 'msg') ?? JSON.stringify(value), pickString(error, 'code') ?? topLevelCode);
 }
 
 /** One ADK part: text, a function call or a function response. */
@@ -80,8 +80,11 @@ function adkEvents(frame: JsonRecord): SseEvent[] {
     : [];
   const code = pickString(frame, 'errorCode', 'error_code');
   const message = pickString(frame, 'errorMessage', 'error_message');
-  if (code !== undefined || message !== undefined) events.push(errorEvent(message, code));
-  return events;
+  if (code === undefined && message === undefined) return events;
+  // a system "Error: …" text and an error code in one event are one error, with that code
+  const textError = events.find((e) => e.kind === 'error');
+  const rest = events.filter((e) => e.kind !== 'error');
+  return [...rest, errorEvent(message ?? (textError?.kind === 'error' ? textError.message : undefined), code)];
 }
 
 /** The `{"type":"text"|"tool_call"|"heartbeat",…}` frames of one old server version. */
@@ -125,7 +128,7 @@ export function eventsFromFrame(data: string): SseEvent[] {
   if (!asRecord(frame.content)) {
     const type = pickString(frame, 'type');
     if (type !== undefined) return legacyEvents(type.toLowerCase(), frame);
-    if (frame.error !== undefined && frame.error !== null) return [legacyError(frame.error)];
+    if (frame.error !== undefined && frame.error !== null) return [legacyError(frame.error, pickString(frame, 'code'))];
   }
   return adkEvents(frame);
 }

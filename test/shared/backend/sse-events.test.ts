@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventsFromFrame } from '../../../src/shared/backend/sse-events.ts';
+import { collectReply } from '../../../src/shared/backend/reply-collector.ts';
 
 describe('eventsFromFrame: ADK events', () => {
   it('reads a camelCase text event', () => {
@@ -92,5 +93,26 @@ describe('eventsFromFrame: heartbeats and old frames', () => {
     ]);
     expect(eventsFromFrame('{"type":"error","message":"boom","code":"E1"}')).toEqual([{ kind: 'error', code: 'E1', message: 'boom' }]);
     expect(eventsFromFrame('{"type":"done"}')).toEqual([]);
+  });
+});
+
+describe('coded in-stream errors', () => {
+  it('keeps the code of a system error text sent with errorCode in the same event', () => {
+    const frame = JSON.stringify({ author: 'system', content: { parts: [{ text: 'Error: insufficient credits' }], role: 'model' }, errorCode: '2001' });
+    expect(eventsFromFrame(frame)).toEqual([{ kind: 'error', code: '2001', message: 'insufficient credits' }]);
+  });
+
+  it('reads a top-level code beside a legacy error string', () => {
+    expect(eventsFromFrame(JSON.stringify({ error: 'cannot generate', code: 'engine_capability' }))).toEqual([
+      { kind: 'error', code: 'engine_capability', message: 'cannot generate' },
+    ]);
+  });
+
+  it('reports the coded error when a code-less one came first', () => {
+    const reply = collectReply([
+      { kind: 'error', message: 'something failed' },
+      { kind: 'error', code: '2001', message: 'insufficient credits' },
+    ]);
+    expect(reply.error).toEqual({ code: '2001', message: 'insufficient credits' });
   });
 });
