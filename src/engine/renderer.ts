@@ -1,7 +1,13 @@
-import { rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Writable } from 'node:stream';
 import type { Draft } from '../shared/draft.ts';
-import { runProcess } from '../shared/process.ts';
-import { buildRenderCommand, renderGeometry, type ResolveLocalPath } from './ffmpeg-args.ts';
+import { buildRenderCommand, FRAME_STREAM_FD } from './ffmpeg-args.ts';
+import { captionFileText, captionLayout } from './render/captions.ts';
+import { startFfmpeg } from './render/ffmpeg-process.ts';
+import { pumpFrames } from './render/frame-pump.ts';
+import { planRender, type RenderPlan, type ResolveLocalPath } from './render/timeline.ts';
 
 export interface RenderDraftOptions {
   resolveLocalPath: ResolveLocalPath;
@@ -26,20 +32,56 @@ export function progressReader(durationS: number, onProgress: (fraction: number)
   };
 }
 
-/** Renders a draft to `outPath` (written whole or not at all). */
+/** Each caption's text goes to a file of its own, so no text ever reaches the filtergraph. */
+async function writeCaptionFiles(plan: RenderPlan, dir: string): Promise<string[]> {
+  return Promise.all(
+    plan.captions.map(async (caption, i) => {
+      const file = path.join(dir, `caption-${i}.txt`);
+      await writeFile(file, captionFileText(caption.text, captionLayout(caption, plan.geometry)), 'utf8');
+      return file;
+    }),
+  );
+}
+
+/**
+ * Renders a draft to `outPath` (written whole or not at all): this process
+ * moves the pictures and streams raw frames into one encoding ffmpeg, which
+ * adds transitions, captions and music. Aborting kills every ffmpeg.
+ */
 export async function renderDraft(draft: Draft, options: RenderDraftOptions): Promise<void> {
-  const { durationS } = renderGeometry(draft);
+  const plan = planRender(draft, options.resolveLocalPath);
+  const { durationS } = plan.geometry;
   const partPath = `${options.outPath}.part`;
-  const args = buildRenderCommand(draft, options.resolveLocalPath, partPath);
+  const workDir = await mkdtemp(path.join(tmpdir(), 'i2v-render-'));
+  const controller = new AbortController();
+  const abort = () => controller.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', abort, { once: true });
+  if (options.signal?.aborted) abort();
+  // generous: a hung ffmpeg must not hold a render slot forever
+  const timeoutMs = Math.max(10 * 60_000, durationS * 60_000);
+  const timer = setTimeout(() => controller.abort(new Error(`render timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    await runProcess('ffmpeg', args, {
-      signal: options.signal,
-      // generous: a hung ffmpeg must not hold a render slot forever
-      timeoutMs: Math.max(10 * 60_000, durationS * 60_000),
-      onStdout: progressReader(durationS, options.onProgress ?? (() => {})),
+    const captionFiles = await writeCaptionFiles(plan, workDir);
+    const encoder = startFfmpeg(buildRenderCommand(plan, { outPath: partPath, captionFiles }), {
+      signal: controller.signal,
+      extraPipes: 1,
+      onStdoutText: progressReader(durationS, options.onProgress ?? (() => {})),
     });
+    const frames = encoder.child.stdio[FRAME_STREAM_FD] as Writable;
+    const pumping = pumpFrames(plan, frames, controller.signal).catch((error: unknown) => {
+      // the encoder would otherwise wait for frames that never come
+      controller.abort(error);
+      throw error;
+    });
+    const [encoded, pumped] = await Promise.allSettled([encoder.exited, pumping]);
+    if (encoded.status === 'rejected') throw encoded.reason;
+    // the encoder has all its frames once it exits cleanly; a late write error then does not matter
+    void pumped;
     await rename(partPath, options.outPath);
   } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', abort);
     await rm(partPath, { force: true });
+    await rm(workDir, { recursive: true, force: true });
   }
 }

@@ -84,17 +84,25 @@ const WASM = assembleModule([
   { exportName: 'warpPlane', params: Array(10).fill(I32), locals: [...Array(7).fill(I32), ...Array(5).fill(V128), I32], body },
 ]);
 
-let compiled: WebAssembly.Module | undefined;
+/** The part of the WebAssembly API used here (the project's TypeScript libs leave it out). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array<ArrayBuffer>) => object;
+  Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer };
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let compiled: object | undefined;
 
 export type WarpPlane = (
   src: number, stride: number, dst: number, dstWidth: number, dstHeight: number,
   cols: number, rows: number, tmp: number, c0: number, c1: number,
 ) => void;
 
-/** A warp kernel bound to its own memory of `bytes` bytes. */
-export function instantiateWarpKernel(bytes: number): { memory: WebAssembly.Memory; warpPlane: WarpPlane } {
-  compiled ??= new WebAssembly.Module(WASM);
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+/** A warp kernel bound to its own memory of at least `bytes` bytes. */
+export function instantiateWarpKernel(bytes: number): { memory: { buffer: ArrayBuffer }; warpPlane: WarpPlane } {
+  compiled ??= new wasm.Module(WASM);
+  const memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) });
+  const instance = new wasm.Instance(compiled, { env: { memory } });
   return { memory, warpPlane: instance.exports.warpPlane as WarpPlane };
 }
