@@ -20,7 +20,7 @@ describe('the draft model', () => {
 
   it('fills segment defaults and knows when a draft can be exported', () => {
     const segment = draft.t[0]?.sg[0] as { m: { motion: string; intensity: number } };
-    expect(segment.m).toMatchObject({ motion: 'zoom-in', intensity: 0.15 });
+    expect(segment.m).toMatchObject({ motion: 'ken-burns', intensity: 0.15, fit: 'cover', background: '#000000' });
     expect(isExportable(draft)).toBe(true);
     expect(isExportable({ ...draft, t: [{ tt: 0, sg: [] }] })).toBe(false);
   });

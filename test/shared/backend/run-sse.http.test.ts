@@ -108,8 +108,11 @@ describe('runSse', () => {
       ]);
       res.end();
     });
-    const reply = collectReply(await drain(client.runSse('55', 'hi')));
-    expect(reply.error).toEqual({ code: undefined, message: 'generation failed' });
+    const events = await drain(client.runSse('55', 'hi'));
+    expect(events.filter((e) => e.kind === 'error').map((e) => e.message)).toEqual(['generation failed', 'older server failure', 'blocked']);
+    const reply = collectReply(events);
+    // the reply's error is the first one that says which error it is
+    expect(reply.error).toEqual({ code: 'SAFETY', message: 'blocked' });
     expect(reply.hasText).toBe(false);
   });
 
