@@ -13,6 +13,7 @@ export async function startEngineProcess(config: Config, logger: Logger): Promis
     staticTokens: config.NEMO_TOKEN ? [config.NEMO_TOKEN] : [],
     urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
+    faults: config.ENGINE_FAULTS,
   });
   logger.info({ url: engine.url }, 'embedded engine listening');
   return engine;

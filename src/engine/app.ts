@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { engineDirs, type EngineContext } from './context.ts';
-import { businessErrorHandler, renderErrorHandler } from './envelope.ts';
+import { businessErrorHandler, EngineError, renderErrorHandler } from './envelope.ts';
 import { resolveEngineOptions, type EngineOptions } from './options.ts';
+import { ENDPOINT_OF_ROUTE, Faults } from './faults.ts';
 import { RenderRunner } from './render-runner.ts';
+import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
 import { creditRoutes } from './routes/credits.ts';
 import { fileRoutes } from './routes/files.ts';
@@ -31,15 +33,25 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
     accounts: new AccountStore(resolved.initialCredits, resolved.staticTokens),
     sessions: new SessionStore(),
     renders,
+    faults: new Faults(),
     runner: new RenderRunner(dirs.rendersDir, resolved.renderConcurrency, resolved.logger.child({ component: 'renderer' })),
     ...dirs,
   };
 
   const app = Fastify({ loggerInstance: resolved.logger as FastifyBaseLogger });
   await app.register(multipart);
+  app.addHook('onRequest', async (request) => {
+    const endpoint = ENDPOINT_OF_ROUTE[`${request.method} ${request.routeOptions.url}`];
+    const fault = endpoint && ctx.faults.take('reply', endpoint);
+    if (!fault) return;
+    request.log.warn({ endpoint, code: fault.code }, 'answering with an injected fault');
+    const headers = fault.retry_after_s === undefined ? undefined : { 'retry-after': String(fault.retry_after_s) };
+    throw new EngineError(fault.code, `injected fault: ${fault.code}`, { headers });
+  });
   await app.register(async (scope) => {
     scope.setErrorHandler(businessErrorHandler(resolved.dialect));
     for (const routes of [authRoutes, sessionRoutes, uploadRoutes, runSseRoutes, stateRoutes, creditRoutes]) routes(scope, ctx);
+    if (resolved.faults) adminRoutes(scope, ctx);
   });
   await app.register(async (scope) => {
     scope.setErrorHandler(renderErrorHandler);

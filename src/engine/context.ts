@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { sessionNotFound, tokenInvalid } from './envelope.ts';
 import type { ResolvedEngineOptions } from './options.ts';
+import type { Faults } from './faults.ts';
 import type { RenderRunner } from './render-runner.ts';
 import type { Account, AccountStore } from './store/accounts.ts';
 import type { RenderStore } from './store/renders.ts';
@@ -14,6 +15,8 @@ export interface EngineContext {
   sessions: SessionStore;
   renders: RenderStore;
   runner: RenderRunner;
+  /** armed by the /_engine admin routes; none unless a test or an operator arms them */
+  faults: Faults;
   rendersDir: string;
   uploadsDir(sessionId: string): string;
 }

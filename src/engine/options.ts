@@ -43,6 +43,8 @@ export interface EngineOptions {
   /** renders that run at once; more wait as `pending` */
   renderConcurrency?: number;
   dialect?: Partial<Dialect>;
+  /** serve the /_engine admin routes that arm faults and list renders (ENGINE_FAULTS=1); off in production */
+  faults?: boolean;
 }
 
 export interface ResolvedEngineOptions extends Required<Omit<EngineOptions, 'publicUrl' | 'dialect'>> {
@@ -75,5 +77,6 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     agentDelayMs: options.agentDelayMs ?? 0,
     renderConcurrency: options.renderConcurrency ?? 1,
     dialect: { ...DEFAULT_DIALECT, ...options.dialect },
+    faults: options.faults ?? false,
   };
 }

@@ -48,6 +48,8 @@ const schema = z.object({
   ENGINE_PORT: port.default(8790),
   ENGINE_HOST: z.string().min(1).default('127.0.0.1'),
   ENGINE_DIR: z.string().min(1).default('./data/engine'),
+  /** serve the engine's /_engine admin routes (fault injection, render lists); for tests and drills only */
+  ENGINE_FAULTS: z.stringbool().default(false),
   MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(200),
   /** a picture declaring more pixels is refused before it is decoded */
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(100_000_000),

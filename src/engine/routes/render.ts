@@ -54,6 +54,20 @@ function pollBody(shape: PollShape, job: RenderJob, outputUrl: string | undefine
 }
 
 export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
+  /** Starts a render, unless an armed fault fails or delays it. */
+  function startOrFault(job: RenderJob, resolve: ResolveLocalPath): void {
+    if (ctx.faults.take('render-fail')) {
+      Object.assign(job, { status: 'failed', progress: 100, error: 'render failed (injected fault)' });
+      return;
+    }
+    const delay = ctx.faults.take('render-delay');
+    if (!delay) return ctx.runner.enqueue(job, resolve);
+    const timer = setTimeout(() => {
+      if (!job.abort.signal.aborted) ctx.runner.enqueue(job, resolve);
+    }, delay.seconds * 1000);
+    job.abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  }
+
   function requireRender(request: FastifyRequest<{ Params: { id: string } }>): RenderJob {
     const account = requireAccount(ctx, request);
     const job = ctx.renders.find(request.params.id, account.userId);
@@ -91,7 +105,7 @@ export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
     };
     const accepted = renderOkBody({ id, status: job.status, progress: job.progress });
     ctx.renders.add(job);
-    ctx.runner.enqueue(job, resolve);
+    startOrFault(job, resolve);
     request.log.info({ renderId: id, sessionId }, 'render accepted');
     return accepted;
   });

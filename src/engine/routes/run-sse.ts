@@ -22,11 +22,21 @@ const runSseBody = z.object({
   streaming: z.boolean().optional(),
 });
 
-function openStream(reply: FastifyReply): (frames: string | string[]) => void {
+/** Starts the event stream; with `dropAfter`, the connection is cut after that many frames (a fault). */
+function openStream(reply: FastifyReply, dropAfter?: number): (frames: string | string[]) => void {
   reply.hijack();
   reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  let written = 0;
   return (frames) => {
-    if (!reply.raw.destroyed) reply.raw.write(Array.isArray(frames) ? frames.join('') : frames);
+    for (const frame of Array.isArray(frames) ? frames : [frames]) {
+      if (reply.raw.destroyed) return;
+      if (dropAfter !== undefined && written >= dropAfter) {
+        reply.raw.destroy();
+        return;
+      }
+      reply.raw.write(frame);
+      written += 1;
+    }
   };
 }
 
@@ -66,6 +76,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
       write(frames.error(2001, `insufficient credits: ${options.creditsPerInstruction} needed, ${account.available} available`));
       return false;
     }
+    session.instructions += 1;
     const call = frames.toolCall(EDIT_TOOL, edit.toolArgs);
     write(call.frames);
     await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(options.agentDelayMs));
@@ -73,7 +84,8 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     session.request = edit.request;
     write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft) }));
     // upstream ends about 30% of edits with tool events only
-    if (options.random() >= options.noTextRate) write(frames.text(edit.text));
+    const noText = ctx.faults.take('no-text') !== undefined || options.random() < options.noTextRate;
+    if (!noText) write(frames.text(edit.text));
     return true;
   }
 
@@ -88,7 +100,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const instruction = body.new_message.parts.map((part) => part.text ?? '').join('\n').trim();
     const frames = new SseFrames(options.dialect, AGENT, options.dialect.sseStreaming || body.streaming === true);
     const log = request.log.child({ sessionId: session.id });
-    const write = openStream(reply);
+    const write = openStream(reply, ctx.faults.take('drop-stream')?.after_events);
     try {
       const turn = planTurn({
         instruction,

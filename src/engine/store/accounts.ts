@@ -24,6 +24,7 @@ export class AccountStore {
   private readonly tokens = new Map<string, TokenRecord>();
   /** the token each client id was last given: one anonymous token per client per TTL */
   private readonly tokenByClient = new Map<string, string>();
+  private issued = 0;
 
   constructor(
     private readonly initialCredits: number,
@@ -44,7 +45,18 @@ export class AccountStore {
     const expiresAt = now + ANONYMOUS_TOKEN_TTL_MS;
     this.tokens.set(token, { userId: account.userId, expiresAt });
     this.tokenByClient.set(clientId, token);
+    this.issued += 1;
     return { ok: true, token, account, expiresAt: new Date(expiresAt) };
+  }
+
+  /** anonymous tokens issued since the engine started */
+  get issuedCount(): number {
+    return this.issued;
+  }
+
+  /** Every token stops working now, as if all had expired (a fault). */
+  expireAll(): void {
+    for (const record of this.tokens.values()) record.expiresAt = 0;
   }
 
   /** The account a bearer token stands for, if the token is known and unexpired. */

@@ -31,15 +31,26 @@ export interface Session {
   draft: Draft | null;
   /** what the session's instructions have asked for so far: the draft is built from it, a follow-up edits it */
   request: AgentRequest | null;
+  /** instructions this session has been charged for */
+  instructions: number;
 }
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
   create(userId: string, language: string): Session {
-    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], draft: null, request: null };
+    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], draft: null, request: null, instructions: 0 };
     this.sessions.set(session.id, session);
     return session;
+  }
+
+  all(): Session[] {
+    return [...this.sessions.values()];
+  }
+
+  /** Forgets every session, as a backend that lost its state would (a fault). */
+  clear(): void {
+    this.sessions.clear();
   }
 
   /** A session only exists for its owner. */

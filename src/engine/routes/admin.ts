@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { EngineContext } from '../context.ts';
+import { EngineError, okBody } from '../envelope.ts';
+import { faultRuleSchema, type FaultRule } from '../faults.ts';
+
+/**
+ * `/_engine/*`: arm faults and see what the engine did (renders, instructions
+ * and tokens), so tests can count backend calls. Served only with
+ * ENGINE_FAULTS=1.
+ */
+export function adminRoutes(app: FastifyInstance, ctx: EngineContext): void {
+  const rules = z.union([faultRuleSchema, z.array(faultRuleSchema)]);
+
+  const apply = (rule: FaultRule) => {
+    if (rule.kind === 'expire-tokens') ctx.accounts.expireAll();
+    else if (rule.kind === 'forget-sessions') ctx.sessions.clear();
+    else ctx.faults.arm(rule);
+  };
+
+  app.post('/_engine/faults', async (request) => {
+    const parsed = rules.safeParse(request.body);
+    if (!parsed.success) throw new EngineError(400, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).forEach(apply);
+    return okBody({ armed: ctx.faults.list() });
+  });
+
+  app.get('/_engine/faults', async () => okBody({ armed: ctx.faults.list() }));
+
+  app.delete('/_engine/faults', async () => {
+    ctx.faults.clear();
+    return okBody({ armed: [] });
+  });
+
+  app.get('/_engine/renders', async () =>
+    okBody({
+      renders: [...ctx.renders.all()].map((r) => ({ id: r.id, session_id: r.sessionId, status: r.status, progress: r.progress, error: r.error ?? null })),
+    }),
+  );
+
+  app.get('/_engine/stats', async () =>
+    okBody({
+      tokens_issued: ctx.accounts.issuedCount,
+      sessions: ctx.sessions.all().map((s) => ({ id: s.id, instructions: s.instructions, renders: [...ctx.renders.all()].filter((r) => r.sessionId === s.id).length })),
+    }),
+  );
+}
