@@ -32,6 +32,8 @@ export const faultRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('reply'), endpoint: z.enum(ENDPOINTS), code: z.number().int(), times, retry_after_s: z.number().int().min(0).optional() }),
   /** the next `times` /run_sse streams are cut after `after_events` frames (the edit still lands) */
   z.object({ kind: z.literal('drop-stream'), after_events: z.number().int().min(0), times }),
+  /** the agent takes `seconds` over the next `times` instructions (heartbeats keep flowing at their interval) */
+  z.object({ kind: z.literal('slow-agent'), seconds: z.number().min(0).max(900), times }),
   /** the next `times` instructions get tool events but no text */
   z.object({ kind: z.literal('no-text'), times }),
   /** the next `times` renders fail */

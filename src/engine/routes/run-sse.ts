@@ -79,7 +79,8 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     session.instructions += 1;
     const call = frames.toolCall(EDIT_TOOL, edit.toolArgs);
     write(call.frames);
-    await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(options.agentDelayMs));
+    const slow = ctx.faults.take('slow-agent');
+    await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(slow ? slow.seconds * 1000 : options.agentDelayMs));
     session.draft = edit.draft;
     session.request = edit.request;
     write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft) }));
