@@ -29,14 +29,15 @@ export function motionPath(motion: Motion, intensity: number): MotionPath | unde
       return { from: full, to: at(0, 0) };
     case 'zoom-out':
       return { from: at(0, 0), to: full };
+    // pans are named for the way the picture moves: the window travels the other way
     case 'pan-left':
-      return { from: at(1, 0), to: at(-1, 0) };
-    case 'pan-right':
       return { from: at(-1, 0), to: at(1, 0) };
+    case 'pan-right':
+      return { from: at(1, 0), to: at(-1, 0) };
     case 'pan-up':
-      return { from: at(0, 1), to: at(0, -1) };
-    case 'pan-down':
       return { from: at(0, -1), to: at(0, 1) };
+    case 'pan-down':
+      return { from: at(0, 1), to: at(0, -1) };
     case 'ken-burns':
       // a zoom-in drifting toward the upper right; the drift stays inside the
       // margin because the margin grows at least linearly along the zoom
