@@ -68,6 +68,12 @@ const schema = z.object({
   SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
   /** how often a worker looks for jobs left running by a worker that vanished */
   WATCHDOG_INTERVAL_S: z.coerce.number().positive().default(60),
+  /** a running job's lock; a worker that stops renewing it (crashed, frozen) loses the job to another after this */
+  WORKER_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  /** how often workers look for jobs whose lock has lapsed */
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(30_000),
+  /** times a job may lose its worker before BullMQ gives up on it (the watchdog then fails it as worker_lost) */
+  WORKER_MAX_STALLS: z.coerce.number().int().min(0).default(5),
 });
 
 export type Config = z.infer<typeof schema>;

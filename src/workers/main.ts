@@ -58,6 +58,9 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       prefix: config.REDIS_PREFIX,
       concurrency: config.WORKER_CONCURRENCY,
       cancellation,
+      lockDurationMs: config.WORKER_LOCK_MS,
+      stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
+      maxStalledCount: config.WORKER_MAX_STALLS,
       classifyContext: async () => ({ anonymousUserId: await tokens.anonymousUser(), registrationUrl: config.BACKEND_REGISTRATION_URL }),
     },
   );

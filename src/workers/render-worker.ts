@@ -9,6 +9,10 @@ export interface RenderWorkerOptions {
   prefix: string;
   concurrency: number;
   cancellation: Cancellation;
+  /** BullMQ's lock and stall detection: how fast a crashed worker's job moves to another worker */
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
   /** what the error classification needs to know about the deployment */
   classifyContext(): Promise<ClassifyContext>;
 }
@@ -71,6 +75,9 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency,
+    lockDuration: options.lockDurationMs,
+    stalledInterval: options.stalledIntervalMs,
+    maxStalledCount: options.maxStalledCount,
   });
   return worker;
 }
