@@ -1,87 +1,232 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRenderCommand, DraftRenderError, renderGeometry } from '../../src/engine/ffmpeg-args.ts';
-import { motionPath, perspectiveFilter } from '../../src/engine/motion.ts';
+import { buildRenderCommand, checkRenderable, DraftRenderError, renderGeometry, renderGraph } from '../../src/engine/ffmpeg-args.ts';
+import { motionPath, windowAt } from '../../src/engine/motion.ts';
+import { captionFileText, captionLayout } from '../../src/engine/render/captions.ts';
+import { decoderArgs, preparedSize } from '../../src/engine/render/frame-source.ts';
+import { ffmpegColor, filterValue } from '../../src/engine/render/filter-escape.ts';
+import { planRender } from '../../src/engine/render/timeline.ts';
+import { streamPieces } from '../../src/engine/render/transitions.ts';
+import { draftSchema, MOTIONS, type Draft } from '../../src/shared/draft.ts';
 import { progressReader } from '../../src/engine/renderer.ts';
-import { draftSchema, MOTIONS, type Draft, type Motion } from '../../src/shared/draft.ts';
 
 const resolve = (src: string) => `/data/${src}`;
+const files = { outPath: '/out/x.mp4', captionFiles: ['/tmp/c0.txt', '/tmp/c1.txt'] };
 
-function draftOf(segments: { src: string; s: number; d: number; motion?: Motion }[], d: number, size = { width: 1080, height: 1920 }): Draft {
+function draftOf(segments: { src: string; s: number; d: number; m?: Record<string, unknown> }[], d: number, extra: { tracks?: unknown[]; m?: Record<string, unknown> } = {}): Draft {
   return draftSchema.parse({
-    t: [{ tt: 0, sg: segments.map(({ src, s, d: sd, motion }) => ({ s, d: sd, src, m: { motion: motion ?? 'zoom-in', intensity: 0.15 } })) }],
+    t: [{ tt: 0, sg: segments.map(({ src, s, d: sd, m }) => ({ s, d: sd, src, m: { motion: 'zoom-in', intensity: 0.15, ...m } })) }, ...(extra.tracks ?? [])],
     d,
-    m: { ...size, fps: 30 },
+    m: { width: 1080, height: 1920, fps: 30, ...extra.m },
   });
 }
 
-const graphOf = (args: string[]) => args[args.indexOf('-filter_complex') + 1]!;
+const commandOf = (draft: Draft) => buildRenderCommand(planRender(draft, resolve), files);
+const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+const graphOf = (args: string[]) => after(args, '-filter_complex')!;
 
 describe('buildRenderCommand', () => {
-  it('decodes an image once, covers the frame, and zooms with sub-pixel perspective, not zoompan', () => {
-    const args = buildRenderCommand(draftOf([{ src: 'a.jpg', s: 0, d: 5000 }], 5000), resolve, '/out/x.mp4');
+  it('reads the moving frames as raw yuv420p from fd 3 and asks for H.264 High, BT.709, faststart and the exact frame count', () => {
+    const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000));
+    expect(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '1080x1920', '-framerate', '30', '-i', 'pipe:3']);
     expect(args).not.toContain('-loop');
-    expect(args.filter((a) => a === '-i')).toHaveLength(1);
-    expect(args).toContain('file:/data/a.jpg');
-    const graph = graphOf(args);
-    expect(graph).toContain('trim=end_frame=1');
-    expect(graph).toContain('loop=loop=149:size=1');
-    expect(graph).toContain('force_original_aspect_ratio=increase');
-    expect(graph).toContain('crop=1080:1920');
-    expect(graph).toMatch(/perspective=.*eval=frame/);
-    expect(graph).not.toContain('zoompan');
-    // a filtergraph option value may not hold an unescaped comma
-    expect(graph.slice(graph.indexOf('perspective='), graph.indexOf('[v0]'))).not.toContain(',');
-  });
-
-  it('asks for H.264 High, yuv420p, BT.709, faststart and the exact frame count', () => {
-    const args = buildRenderCommand(draftOf([{ src: 'a.png', s: 0, d: 2000 }], 2000), resolve, '/out/x.mp4');
-    const after = (flag: string) => args[args.indexOf(flag) + 1];
-    expect([after('-c:v'), after('-profile:v'), after('-pix_fmt'), after('-preset'), after('-crf')]).toEqual(['libx264', 'high', 'yuv420p', 'veryfast', '20']);
-    expect([after('-colorspace'), after('-color_primaries'), after('-color_trc'), after('-color_range')]).toEqual(['bt709', 'bt709', 'bt709', 'tv']);
-    expect([after('-movflags'), after('-frames:v'), after('-t'), after('-progress')]).toEqual(['+faststart', '60', '2', 'pipe:1']);
+    expect(args).not.toContain('file:/data/a.jpg'); // photos are decoded by the renderer, once
+    expect([after(args, '-c:v'), after(args, '-profile:v'), after(args, '-pix_fmt'), after(args, '-preset'), after(args, '-crf')]).toEqual(['libx264', 'high', 'yuv420p', 'veryfast', '20']);
+    expect([after(args, '-colorspace'), after(args, '-color_primaries'), after(args, '-color_trc'), after(args, '-color_range')]).toEqual(['bt709', 'bt709', 'bt709', 'tv']);
+    expect([after(args, '-movflags'), after(args, '-frames:v'), after(args, '-progress')]).toEqual(['+faststart', '60', 'pipe:1']);
+    expect(args).toContain('-an');
     expect(args.slice(0, 2)).toEqual(['-nostdin', '-y']);
-    expect(args).toContain('-nostats');
     expect(args.at(-1)).toBe('file:/out/x.mp4');
+    expect(graphOf(args)).toBe('[0:v]null[timeline];[timeline]null[vout]');
   });
 
-  it('concatenates segments in timeline order, each holding until the next starts', () => {
-    const args = buildRenderCommand(
-      draftOf([{ src: 'b.jpg', s: 2000, d: 1000 }, { src: 'a.jpg', s: 0, d: 1500 }, { src: 'c.mp4', s: 4000, d: 1000, motion: 'static' }], 5000),
-      resolve,
-      'x.mp4',
-    );
-    expect(args.filter((a) => a.startsWith('file:/data/'))).toEqual(['file:/data/a.jpg', 'file:/data/b.jpg', 'file:/data/c.mp4']);
-    const graph = graphOf(args);
-    expect(graph).toContain('[0:v]trim=end_frame=1');
-    expect(graph).toContain('loop=loop=59:size=1'); // a: 0–2 s
-    expect(graph).toContain('tpad=stop=-1:stop_mode=clone,trim=end_frame=30'); // the video c: 4–5 s, padded if short
-    expect(graph).toContain('[v0][v1][v2]concat=n=3:v=1:a=0[out]');
-    expect(graph.split(';')[2]).not.toContain('perspective'); // static
+  it('quality high uses a slower preset', () => {
+    const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { m: { quality: 'high' } }));
+    expect([after(args, '-preset'), after(args, '-crf')]).toEqual(['slow', '22']);
   });
 
   it('rounds odd sizes down to even ones', () => {
-    expect(renderGeometry(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { width: 721, height: 1279 }))).toMatchObject({ width: 720, height: 1278, frames: 30 });
+    expect(renderGeometry(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { m: { width: 721, height: 1279 } }))).toMatchObject({ width: 720, height: 1278, frames: 30 });
   });
 
   it('refuses drafts it cannot render', () => {
-    expect(() => buildRenderCommand(draftOf([], 1000), resolve, 'x.mp4')).toThrow(DraftRenderError);
-    expect(() => buildRenderCommand(draftOf([{ src: 'song.mp3', s: 0, d: 1000 }], 1000), resolve, 'x.mp4')).toThrow(/not an image or a video/);
+    expect(() => checkRenderable(draftOf([], 1000), resolve)).toThrow(DraftRenderError);
+    expect(() => checkRenderable(draftOf([{ src: 'song.mp3', s: 0, d: 1000 }], 1000), resolve)).toThrow(/not an image or a video/);
     const unknown = () => {
       throw new DraftRenderError('unknown src');
     };
-    expect(() => buildRenderCommand(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000), unknown, 'x.mp4')).toThrow('unknown src');
+    expect(() => checkRenderable(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000), unknown)).toThrow('unknown src');
+    const music = { tt: 1, sg: [{ s: 0, d: 1000, src: 'notes.txt', m: {} }] };
+    expect(() => checkRenderable(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { tracks: [music] }), resolve)).toThrow(/not an audio/);
+  });
+});
+
+describe('the timeline in frames', () => {
+  it('orders pictures by start; each holds the screen until the next starts', () => {
+    const plan = planRender(draftOf([{ src: 'b.jpg', s: 2000, d: 1000 }, { src: 'a.jpg', s: 0, d: 1500 }, { src: 'c.mp4', s: 4000, d: 1000, m: { motion: 'static', in: 1500 } }], 5000), resolve);
+    expect(plan.videos.map((v) => [v.path, v.kind, v.frames])).toEqual([['/data/a.jpg', 'image', 60], ['/data/b.jpg', 'image', 60], ['/data/c.mp4', 'video', 30]]);
+    expect(plan.videos[2]).toMatchObject({ motion: undefined, inS: 1.5 });
+    expect(streamPieces(plan.videos)).toEqual([{ kind: 'range', start: 0, end: 150 }]);
+  });
+
+  it('a transition overlaps the previous picture by its length, and only its frames go through xfade', () => {
+    // 2 s + 2 s with a 0.5 s fade: 3.5 s
+    const draft = draftOf([{ src: 'a.jpg', s: 0, d: 2000 }, { src: 'b.jpg', s: 1500, d: 2000, m: { transition: { type: 'slideup', d: 500 } } }], 3500);
+    const plan = planRender(draft, resolve);
+    expect(plan.videos.map((v) => [v.frames, v.transitionIn])).toEqual([[60, undefined], [60, { type: 'slideup', frames: 15 }]]);
+    expect(streamPieces(plan.videos)).toEqual([
+      { kind: 'range', start: 0, end: 45 },
+      { kind: 'transition', type: 'slideup', from: { start: 45, end: 60 }, to: { start: 60, end: 75 } },
+      { kind: 'range', start: 75, end: 120 },
+    ]);
+    const graph = graphOf(buildRenderCommand(plan, files));
+    expect(graph).toContain('[0:v]split=4[s0][s1][s2][s3]');
+    expect(graph).toContain('[s1]trim=start_frame=45:end_frame=60');
+    expect(graph).toContain('[r1][r2]xfade=transition=slideup:duration=0.5:offset=0,format=yuv420p[x1]');
+    expect(graph).toContain('[r0][x1][r3]concat=n=3:v=1:a=0,setpts=N/(30*TB)[timeline]');
+  });
+
+  it('shortens a transition that would leave a picture no frame of its own; none is a cut', () => {
+    const draft = draftOf([
+      { src: 'a.jpg', s: 0, d: 1000 },
+      { src: 'b.jpg', s: 500, d: 1000, m: { transition: { type: 'fade', d: 5000 } } },
+      { src: 'c.jpg', s: 1500, d: 500, m: { transition: { type: 'none', d: 300 } } },
+    ], 2000);
+    const plan = planRender(draft, resolve);
+    expect(plan.videos.map((v) => v.transitionIn?.frames)).toEqual([undefined, 29, undefined]);
+    expect(plan.videos.reduce((sum, v) => sum + v.frames - (v.transitionIn?.frames ?? 0), 0)).toBe(plan.geometry.frames);
+  });
+
+  it('keeps the frame count exact for any timeline', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3000 }), transition: fc.integer({ min: 0, max: 4000 }) }), { minLength: 1, maxLength: 8 }),
+        fc.integer({ min: 1, max: 20_000 }),
+        (segments, total) => {
+          let s = 0;
+          const draft = draftOf(segments.map(({ gap, transition }, i) => {
+            s += i === 0 ? 0 : gap;
+            return { src: `${i}.jpg`, s, d: 1000, m: { transition: { type: 'fade', d: transition } } };
+          }), total);
+          const plan = planRender(draft, resolve);
+          const pieces = streamPieces(plan.videos);
+          const shown = pieces.reduce((sum, p) => sum + (p.kind === 'range' ? p.end - p.start : p.to.end - p.to.start), 0);
+          expect(shown).toBe(plan.geometry.frames);
+          for (const p of pieces) if (p.kind === 'range') expect(p.end).toBeGreaterThan(p.start);
+        },
+      ),
+    );
+  });
+});
+
+describe('decoding', () => {
+  it('decodes a photo once, at the size its motion needs, fitted as asked', () => {
+    const plan = planRender(draftOf([{ src: 'a.jpg', s: 0, d: 1000, m: { fit: 'contain', background: '#1a2' } }], 1000), resolve);
+    const video = plan.videos[0]!;
+    const size = preparedSize(video, plan.geometry);
+    expect(size).toEqual({ width: 1242, height: 2208 });
+    const args = decoderArgs(video, size, 30);
+    expect(args).not.toContain('-loop');
+    expect(after(args, '-frames:v')).toBe('1');
+    expect(after(args, '-vf')).toContain('pad=1242:2208:(ow-iw)/2:(oh-ih)/2:color=0x11AA22');
+  });
+
+  it('decodes a video from m.in at the output rate', () => {
+    const plan = planRender(draftOf([{ src: 'c.webm', s: 0, d: 1000, m: { motion: 'static', in: 2500 } }], 1000), resolve);
+    const args = decoderArgs(plan.videos[0]!, plan.geometry, 30);
+    expect(args.slice(args.indexOf('-ss'), args.indexOf('-ss') + 4)).toEqual(['-ss', '2.5', '-i', 'file:/data/c.webm']);
+    expect(after(args, '-vf')).toMatch(/^fps=30,scale=1080:1920:force_original_aspect_ratio=increase/);
+    expect(after(args, '-frames:v')).toBe('30');
+  });
+});
+
+describe('music', () => {
+  it('loops, sets the volume, fades out, places and pads each track to the video; AAC 128k', () => {
+    const music = { tt: 1, sg: [{ s: 500, d: 3000, src: 'song.mp3', m: { volume: 0.4, fade_out: 800 } }, { s: 0, d: 1000, src: 'fx.wav', m: { loop: false, fade_out: 0 } }] };
+    const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 3000 }], 3000, { tracks: [music] }));
+    expect(args.slice(args.indexOf('pipe:3') + 1, args.indexOf('-filter_complex'))).toEqual(['-stream_loop', '-1', '-i', 'file:/data/song.mp3', '-i', 'file:/data/fx.wav']);
+    const graph = graphOf(args);
+    expect(graph).toContain('[1:a]atrim=duration=2.5,asetpts=PTS-STARTPTS,aformat=sample_rates=48000:channel_layouts=stereo,volume=0.4,afade=t=out:st=1.7:d=0.8,adelay=delays=500:all=1[a0]');
+    expect(graph).toContain('[2:a]atrim=duration=1,asetpts=PTS-STARTPTS,aformat=sample_rates=48000:channel_layouts=stereo,volume=0.35[a1]');
+    expect(graph).toContain('[a0][a1]amix=inputs=2:duration=longest:normalize=0,apad=whole_dur=3,atrim=duration=3[aout]');
+    expect(args.slice(args.indexOf('-map'), args.indexOf('-map') + 4)).toEqual(['-map', '[vout]', '-map', '[aout]']);
+    expect([after(args, '-c:a'), after(args, '-b:a')]).toEqual(['aac', '128k']);
+    expect(args).not.toContain('-an');
+  });
+});
+
+describe('captions', () => {
+  const withCaption = (m: Record<string, unknown>, s = 500, d = 1000) =>
+    draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000, { tracks: [{ tt: 7, sg: [{ s, d, m }] }] });
+
+  it('draws the text from its file, never expanded, in its time window, where and how big it was asked', () => {
+    const graph = graphOf(commandOf(withCaption({ text: 'Hi', position: 'top', size: 'large', color: '#ff0' })));
+    const drawtext = graph.slice(graph.indexOf('drawtext='), graph.indexOf('[vout]'));
+    expect(drawtext).toContain('textfile=/tmp/c0.txt');
+    expect(drawtext).toContain('expansion=none');
+    expect(drawtext).toContain('fontsize=115');
+    expect(drawtext).toContain('fontcolor=0xFFFF00');
+    expect(drawtext).toContain('y=154');
+    expect(drawtext).toContain(String.raw`enable=gte(t\,0.5)*lt(t\,1.5)`);
+    expect(drawtext).toMatch(/fontfile=\/\S+\.ttf/);
+  });
+
+  it('clamps a caption to the video and leaves out one that starts after it', () => {
+    const plan = planRender(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000, { tracks: [{ tt: 7, sg: [{ s: 1500, d: 5000, m: { text: 'a' } }, { s: 2500, d: 100, m: { text: 'b' } }] }] }), resolve);
+    expect(plan.captions.map((c) => [c.text, c.startS, c.endS])).toEqual([['a', 1.5, 2]]);
+  });
+
+  it('the command is the same whatever the text: text never reaches the filtergraph', () => {
+    const reference = commandOf(withCaption({ text: 'x', position: 'bottom' }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (text) => {
+        expect(commandOf(withCaption({ text, position: 'bottom' }))).toEqual(reference);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the text file holds the text wrapped to the frame, never empty, never more lines than fit', () => {
+    const layout = captionLayout({ size: 'medium' }, { width: 1080, height: 1920 });
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (text) => {
+        const lines = captionFileText(text, layout).split('\n');
+        expect(lines.length).toBeLessThanOrEqual(layout.maxLines);
+        for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(layout.maxChars);
+        expect(lines.join('').length).toBeGreaterThan(0);
+      }),
+    );
+    expect(captionFileText('one two three four', { ...layout, maxChars: 9 })).toBe('one two\nthree\nfour');
+    expect(captionFileText('a\r\nb', layout)).toBe('a\nb');
+    expect(captionFileText('word '.repeat(400), { ...layout, maxChars: 10, maxLines: 2 })).toBe('word word\nword word…');
+  });
+});
+
+describe('filterValue', () => {
+  it('escapes for both the option level and the graph level', () => {
+    expect(filterValue('plain/path.txt')).toBe('plain/path.txt');
+    expect(filterValue('a:b')).toBe(String.raw`a\\:b`);
+    expect(filterValue("it's")).toBe(String.raw`it\\\'s`);
+    expect(filterValue('a,b;c[d]')).toBe(String.raw`a\,b\;c\[d\]`);
+    expect(filterValue(String.raw`a\b`)).toBe(String.raw`a\\\\b`);
+  });
+
+  it('turns #rgb and #rrggbb into 0xRRGGBB', () => {
+    expect(ffmpegColor('#1a2')).toBe('0x11AA22');
+    expect(ffmpegColor('#00ff7f')).toBe('0x00FF7F');
   });
 });
 
 describe('motion paths', () => {
-  it('keep the window inside the picture at both ends', () => {
+  it('keep the window inside the picture all along', () => {
     for (const motion of MOTIONS) {
       const path = motionPath(motion, 0.3);
       if (motion === 'static') {
         expect(path).toBeUndefined();
         continue;
       }
-      for (const w of [path!.from, path!.to]) {
+      for (const progress of [0, 0.25, 0.5, 0.75, 1]) {
+        const w = windowAt(path!, progress);
         expect(w.cx - w.size / 2).toBeGreaterThanOrEqual(-1e-9);
         expect(w.cx + w.size / 2).toBeLessThanOrEqual(1 + 1e-9);
         expect(w.cy - w.size / 2).toBeGreaterThanOrEqual(-1e-9);
@@ -90,10 +235,12 @@ describe('motion paths', () => {
     }
   });
 
-  it('zoom-in starts on the whole frame (perspective counts frames from 1)', () => {
-    const filter = perspectiveFilter(motionPath('zoom-in', 0.15)!, 150);
-    expect(filter).toContain('(in-1)/149');
-    expect(filter).toMatch(/^perspective=x0=W\*\(0\.5-exp\(\(-0\.13\d+\*\(in-1\)\/149\)\)\/2\)/);
+  it('zoom at a constant rate: the window shrinks by the same factor every step', () => {
+    const path = motionPath('zoom-in', 0.15)!;
+    const sizes = [0, 0.5, 1].map((p) => windowAt(path, p).size);
+    expect(sizes[0]).toBe(1);
+    expect(sizes[2]).toBeCloseTo(1 / 1.15);
+    expect(sizes[1]! / sizes[0]!).toBeCloseTo(sizes[2]! / sizes[1]!);
   });
 });
 
@@ -105,5 +252,13 @@ describe('progressReader', () => {
     read('000\nout_time_ms=2000000\nout_time_us=N/A\n');
     read('out_time_us=9000000\nprogress=end\n');
     expect(seen).toEqual([0.25, 0.5, 1, 1]);
+  });
+});
+
+describe('renderGraph', () => {
+  it('chains transitions, then captions, to [vout]', () => {
+    const draft = draftOf([{ src: 'a.jpg', s: 0, d: 1000 }, { src: 'b.jpg', s: 800, d: 1000, m: { transition: { type: 'fade', d: 200 } } }], 1800, { tracks: [{ tt: 7, sg: [{ s: 0, d: 500, m: { text: 't' } }] }] });
+    const graph = renderGraph(planRender(draft, resolve), ['/tmp/c.txt']);
+    expect(graph).toMatch(/concat=n=3:v=1:a=0,setpts=N\/\(30\*TB\)\[timeline\];\[timeline\]drawtext=.*\[vout\]$/);
   });
 });

@@ -55,6 +55,8 @@ export function transitionGraph(videos: PlannedVideo[], geometry: RenderGeometry
     `[${input}]split=${ranges.length}${ranges.map((_, i) => `[s${i}]`).join('')}`,
     ...trims,
     ...parts.flatMap((part) => (part.filter ? [part.filter] : [])),
-    `${parts.map((part) => `[${part.label}]`).join('')}concat=n=${parts.length}:v=1:a=0[${output}]`,
+    // concat times each piece by its last frame's duration, which xfade leaves unset, so pieces
+    // would overlap and the encoder drop frames; every frame is one frame long, so renumber them
+    `${parts.map((part) => `[${part.label}]`).join('')}concat=n=${parts.length}:v=1:a=0,setpts=N/(${geometry.fps}*TB)[${output}]`,
   ].join(';');
 }
