@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
-import { jobView } from '../job-view.ts';
+import { jobView } from '../../shared/job-view.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { jobParamsSchema, jobSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';

@@ -5,7 +5,7 @@ import { newId } from '../../shared/ids.ts';
 import type { JobRecord } from '../../shared/job-record.ts';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../idempotency.ts';
 import { intakeJsonBody, intakeMultipart } from '../job-intake.ts';
-import { jobView } from '../job-view.ts';
+import { jobView } from '../../shared/job-view.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { createJobBodySchema, jobListSchema, jobParamsSchema, jobSchema, listJobsQuerySchema, problemSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';

@@ -76,7 +76,7 @@ export const jobSchema = z
   })
   .meta({ id: 'Job' });
 
-export type JobView = z.infer<typeof jobSchema>;
+
 
 export const jobParamsSchema = z.object({ id: z.string().regex(/^job_[0-9a-z]{26}$/, 'not a job id') });
 

@@ -1,5 +1,36 @@
-import type { JobRecord } from '../shared/job-record.ts';
-import type { JobView } from './schemas/jobs.ts';
+import type { JobErrorInfo } from './errors.ts';
+import type { JobRecord, JobStage, JobStatus, WebhookEvent } from './job-record.ts';
+import type { Preset } from './presets.ts';
+
+/** The job as clients see it (GET /v1/jobs/:id, the event stream, webhooks). */
+export interface JobView {
+  id: string;
+  status: JobStatus;
+  stage: JobStage;
+  progress: number;
+  preset: Preset;
+  prompt: string;
+  options: Record<string, unknown>;
+  metadata: Record<string, string>;
+  webhook_url: string | null;
+  webhook_events: WebhookEvent[];
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  attempts: number;
+  queue_position: number | null;
+  result: {
+    video_url: string;
+    poster_url: string;
+    width: number;
+    height: number;
+    duration_s: number;
+    size_bytes: number;
+    timeline_summary: string | null;
+  } | null;
+  error: JobErrorInfo | null;
+  parent_id: string | null;
+}
 
 /** The job as clients see it: snake_case, nulls instead of missing fields, URLs for files. */
 export function jobView(record: JobRecord, baseUrl: string, queuePosition?: number): JobView {
