@@ -295,6 +295,22 @@ describe('engine agent over the protocol', () => {
     expect(await balance(client)).toBe(97);
   });
 
+  it('starts a new timeline when new files were uploaded since the draft (the next product of a batch)', async () => {
+    const client = await new ProtocolClient(engine.url).connect();
+    await client.upload([{ path: photo, filename: 'shoe.jpg' }, { path: song, filename: 'song.wav' }]);
+    await client.runSse(composeInstruction('', { duration_s: 4, text: [{ text: 'Shoe', start_s: 0, end_s: 2 }] }, { images: 1, audio: true }));
+    const first = draftSchema.parse((await client.state()).body.data.state.draft);
+    expect(first.t.map((track) => track.tt)).toEqual([0, 1, 7]);
+
+    await client.upload([{ path: photo, filename: 'bag.jpg' }]);
+    const second = await client.runSse(composeInstruction('', { duration_s: 2 }, { images: 1, audio: false }));
+    const call = second.events.find((e) => e.content?.parts?.[0]?.functionCall).content.parts[0].functionCall;
+    expect(call.args).toMatchObject({ operation: 'create_timeline', media: ['bag.jpg'], captions: [] });
+    const next = draftSchema.parse((await client.state()).body.data.state.draft);
+    expect(next.d).toBe(2000);
+    expect(next.t.map((track) => track.tt)).toEqual([0]);
+  });
+
   it('answers an instruction that changes nothing with text only, and charges nothing for it', async () => {
     const client = await new ProtocolClient(engine.url).connect();
     await client.upload([{ path: photo }]);

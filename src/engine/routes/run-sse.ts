@@ -83,6 +83,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(slow ? slow.seconds * 1000 : options.agentDelayMs));
     session.draft = edit.draft;
     session.request = edit.request;
+    session.uploadedSinceDraft = false;
     write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft) }));
     // upstream ends about 30% of edits with tool events only
     const noText = ctx.faults.take('no-text') !== undefined || options.random() < options.noTextRate;
@@ -106,7 +107,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
       const turn = planTurn({
         instruction,
         skillSource: headerValue(request.headers['x-skill-source']),
-        previous: session.draft && session.request ? { request: session.request, draft: session.draft } : undefined,
+        previous: session.draft && session.request && !session.uploadedSinceDraft ? { request: session.request, draft: session.draft } : undefined,
         ...sessionMedia(session, publicBase(ctx, request)),
       });
       switch (turn.kind) {

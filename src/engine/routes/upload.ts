@@ -115,6 +115,7 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
     }
     session.files.push(...files);
     session.latestUpload = files;
+    session.uploadedSinceDraft = true;
     request.log.info({ sessionId: session.id, files: files.length }, 'files uploaded');
     const base = publicBase(ctx, request);
     return okBody({ files: files.map((file) => fileView(base, session.id, file)), session_state_applied: true });

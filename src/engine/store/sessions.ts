@@ -28,6 +28,11 @@ export interface Session {
   files: StoredFile[];
   /** the files of the most recent upload call: what the next instruction works on */
   latestUpload: StoredFile[];
+  /**
+   * files were uploaded since the draft was made: the next instruction starts a
+   * new timeline from them (a batch's next product) instead of editing the draft
+   */
+  uploadedSinceDraft: boolean;
   draft: Draft | null;
   /** what the session's instructions have asked for so far: the draft is built from it, a follow-up edits it */
   request: AgentRequest | null;
@@ -39,7 +44,7 @@ export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
   create(userId: string, language: string): Session {
-    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], draft: null, request: null, instructions: 0 };
+    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], uploadedSinceDraft: false, draft: null, request: null, instructions: 0 };
     this.sessions.set(session.id, session);
     return session;
   }
