@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
 import { jobView } from '../../shared/job-view.ts';
+import { cancelJob } from '../job-cancel.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { jobParamsSchema, jobSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
@@ -17,14 +18,10 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
     },
     handler: async (request) => {
       const record = await ownJob(services, request, request.params.id);
-      const canceled = await services.records.transition(record.id, ['queued', 'running'], 'canceled', { finishedAt: new Date().toISOString() });
-      if (!canceled) {
+      if (!(await cancelJob(services, record.id))) {
         const now = await ownJob(services, request, record.id);
         throw new ProblemError(409, 'job_finished', 'Job already ended', `Job ${record.id} is ${now.status}; only queued or running jobs can be canceled.`);
       }
-      const queued = await services.queue.getJob(record.id);
-      await queued?.remove().catch(() => {}); // a running job is locked by its worker, which the announcement stops
-      await services.announceCancel(record.id);
       return jobView(await ownJob(services, request, record.id), baseUrl(services, request));
     },
   });
