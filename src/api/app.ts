@@ -12,6 +12,7 @@ import { healthRoutes } from './routes/health.ts';
 import { jobActionRoutes } from './routes/job-actions.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
 import { jobFileRoutes } from './routes/job-files.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { documentMultipartForms } from './schemas/multipart-docs.ts';
@@ -68,7 +69,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   });
   await app.register(authPlugin, { keys: options.apiKeys });
   await app.register(rateLimitPlugin, options.rateLimit);
-  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes]) {
+  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes]) {
     await app.register(routes, { services });
   }
   return app;

@@ -30,29 +30,21 @@ export class JobSubmission {
     private readonly urlAllowlist: readonly string[],
   ) {}
 
-  async submit(tenant: string, id: string, intake: JobIntake, idempotencyKey?: string): Promise<Submitted> {
+  /** Refuses a webhook URL this service will not call (400). */
+  checkWebhookUrl(url: string | undefined, path = 'body.webhook_url'): void {
+    if (!url) return;
+    try {
+      checkCallbackUrl(url, this.urlAllowlist);
+    } catch (error) {
+      if (!(error instanceof UrlForbiddenError)) throw error;
+      throw new ProblemError(400, 'validation_failed', 'Invalid request', `${path}: ${error.message}`, { errors: [{ path, message: error.message }] });
+    }
+  }
+
+  /** The record of a new job, queued. */
+  buildRecord(tenant: string, id: string, intake: JobIntake, extra: Partial<JobRecord> = {}): JobRecord {
     const { fields } = intake;
-    if (fields.webhook_url) {
-      try {
-        checkCallbackUrl(fields.webhook_url, this.urlAllowlist);
-      } catch (error) {
-        if (!(error instanceof UrlForbiddenError)) throw error;
-        throw new ProblemError(400, 'validation_failed', 'Invalid request', `webhook_url: ${error.message}`, {
-          errors: [{ path: 'body.webhook_url', message: error.message }],
-        });
-      }
-    }
-    if (idempotencyKey) {
-      const claim = await this.idempotency.claim(tenant, idempotencyKey, intake.bodyHash, id);
-      if (claim.kind !== 'new') {
-        await this.storage.remove(`inputs/${id}`);
-        if (claim.kind === 'conflict') {
-          throw new ProblemError(409, 'idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for job ${claim.jobId} with a different request body.`);
-        }
-        return { record: await this.existing(claim.jobId), replayed: true };
-      }
-    }
-    const record: JobRecord = {
+    return {
       id,
       tenant,
       status: 'queued',
@@ -68,24 +60,57 @@ export class JobSubmission {
       metadata: fields.metadata,
       webhookUrl: fields.webhook_url,
       webhookEvents: fields.webhook_events ?? [...DEFAULT_WEBHOOK_EVENTS],
+      ...extra,
     };
+  }
+
+  /**
+   * Claims an Idempotency-Key for a new resource. Undefined: go ahead and
+   * create it; otherwise the id of what an earlier request created (a 409
+   * is thrown when that request had another body).
+   */
+  async claimKey(tenant: string, idempotencyKey: string | undefined, bodyHash: string, newId: string): Promise<string | undefined> {
+    if (!idempotencyKey) return undefined;
+    const claim = await this.idempotency.claim(tenant, idempotencyKey, bodyHash, newId);
+    if (claim.kind === 'new') return undefined;
+    if (claim.kind === 'conflict') {
+      throw new ProblemError(409, 'idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for ${claim.jobId} with a different request body.`);
+    }
+    return claim.jobId;
+  }
+
+  async releaseKey(tenant: string, idempotencyKey: string | undefined): Promise<void> {
+    if (idempotencyKey) await this.idempotency.release(tenant, idempotencyKey);
+  }
+
+  async submit(tenant: string, id: string, intake: JobIntake, idempotencyKey?: string, extra: Partial<JobRecord> = {}): Promise<Submitted> {
+    this.checkWebhookUrl(intake.fields.webhook_url);
+    const earlier = await this.claimKey(tenant, idempotencyKey, intake.bodyHash, id).catch(async (error: unknown) => {
+      await this.storage.remove(`inputs/${id}`);
+      throw error;
+    });
+    if (earlier) {
+      await this.storage.remove(`inputs/${id}`);
+      return { record: await written(() => this.records.get(earlier)), replayed: true };
+    }
+    const record = this.buildRecord(tenant, id, intake, extra);
     try {
       await this.records.create(record);
       await this.queue.add('render', { jobId: id }, { jobId: id });
     } catch (error) {
-      if (idempotencyKey) await this.idempotency.release(tenant, idempotencyKey);
+      await this.releaseKey(tenant, idempotencyKey);
       throw error;
     }
     return { record, replayed: false };
   }
+}
 
-  /** The job a concurrent duplicate is creating, once its record is written. */
-  private async existing(jobId: string): Promise<JobRecord> {
-    for (let waited = 0; waited < REPLAY_WAIT_MS; waited += 25) {
-      const record = await this.records.get(jobId);
-      if (record) return record;
-      await sleep(25);
-    }
-    throw new ProblemError(409, 'idempotency_conflict', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+/** What a concurrent duplicate request is creating, once it is written. */
+export async function written<T>(read: () => Promise<T | undefined>): Promise<T> {
+  for (let waited = 0; waited < REPLAY_WAIT_MS; waited += 25) {
+    const found = await read();
+    if (found) return found;
+    await sleep(25);
   }
+  throw new ProblemError(409, 'idempotency_conflict', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
 }

@@ -16,7 +16,7 @@ export async function openApiYaml(): Promise<string> {
   const notServing = () => {
     throw new Error('the OpenAPI build serves nothing');
   };
-  const services = createApiServices(config, { redis, subscriber: redis, queue: { add: notServing, getJob: notServing } }, '');
+  const services = createApiServices(config, { redis, subscriber: redis, queue: { add: notServing, getJob: notServing }, flows: { add: notServing } }, '');
   const app = await buildApi(services, {
     logger: createLogger({ level: 'silent' }),
     apiKeys: new Map(),

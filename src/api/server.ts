@@ -1,12 +1,14 @@
-import type { Queue } from 'bullmq';
+import { FlowProducer, type Queue } from 'bullmq';
 import { request } from 'undici';
 import { apiKeysByKey, DEV_TENANT, type Config } from '../shared/config.ts';
+import { BatchRecords } from '../shared/batch-record.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
 import { createRedis, type Redis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
 import { buildApi } from './app.ts';
+import { BatchSubmission } from './batch-submission.ts';
 import { Idempotency } from './idempotency.ts';
 import { JobSubmission } from './job-submission.ts';
 import { JobWatcher } from './job-watcher.ts';
@@ -35,17 +37,22 @@ async function answers(url: string): Promise<boolean> {
 
 export function createApiServices(
   config: Config,
-  connections: { redis: Redis; subscriber: Redis; queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'> },
+  connections: { redis: Redis; subscriber: Redis; queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>; flows: Pick<FlowProducer, 'add'> },
   backendUrl: string,
 ): ApiServices {
-  const { redis, subscriber, queue } = connections;
+  const { redis, subscriber, queue, flows } = connections;
   const records = new JobRecords(redis, config.REDIS_PREFIX);
   const storage = new LocalStorage(config.STORAGE_DIR);
+  const submission = new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST);
+  const batches = new BatchRecords(redis, config.REDIS_PREFIX);
+  const retry = { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
   return {
     records,
     storage,
     queue,
-    submission: new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST),
+    submission,
+    batches,
+    batchSubmission: new BatchSubmission(submission, records, batches, flows, retry),
     watcher: new JobWatcher(subscriber, records),
     uploads: new UploadStore(redis, config.REDIS_PREFIX),
     queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
@@ -68,7 +75,8 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
   if (config.API_KEYS.length === 0) {
     logger.warn({ tenant: DEV_TENANT.tenant }, `no API_KEYS set: running with one tenant "${DEV_TENANT.tenant}" whose key is "${DEV_TENANT.key}"`);
   }
-  const services = createApiServices(config, { redis, subscriber, queue }, backendUrl);
+  const flows = new FlowProducer({ connection: redis, prefix: config.REDIS_PREFIX });
+  const services = createApiServices(config, { redis, subscriber, queue, flows }, backendUrl);
   const app = await buildApi(services, {
     logger,
     apiKeys: apiKeysByKey(config),
@@ -84,6 +92,7 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
       await app.close();
       await services.watcher.close();
       await queue.close();
+      await flows.close();
       redis.disconnect();
     },
   };

@@ -1,7 +1,9 @@
 import type { Queue } from 'bullmq';
+import type { BatchRecords } from '../shared/batch-record.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
 import type { Storage } from '../shared/storage.ts';
+import type { BatchSubmission } from './batch-submission.ts';
 import type { JobSubmission } from './job-submission.ts';
 import type { JobWatcher } from './job-watcher.ts';
 import type { UploadStore } from './upload-store.ts';
@@ -12,6 +14,8 @@ export interface ApiServices {
   storage: Storage;
   queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>;
   submission: JobSubmission;
+  batches: BatchRecords;
+  batchSubmission: BatchSubmission;
   watcher: JobWatcher;
   uploads: UploadStore;
   /** jobs ahead of a queued one */

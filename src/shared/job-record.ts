@@ -86,12 +86,16 @@ export interface JobRecord {
   webhookEvents: WebhookEvent[];
   /** the job this one revises */
   parentId?: string;
+  /** instructions to replay, in order, if this revision's session is lost and must be rebuilt */
+  lineage?: string[];
+  /** the batch this job belongs to */
+  batchId?: string;
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
 
 /** Fields stored as JSON inside the hash; the rest are plain strings or numbers. */
-const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents']);
+const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents', 'lineage']);
 const NUMBER_FIELDS = new Set(['progress', 'attempts']);
 
 function toHash(patch: Partial<JobRecord>): Record<string, string> {

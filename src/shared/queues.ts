@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 
 /** BullMQ carries only the job id; everything else is on the job record. */
@@ -7,23 +7,30 @@ export interface RenderJobData {
 }
 
 export const RENDER_QUEUE = 'render';
+/** A batch is a BullMQ flow: a parent here whose children are the batch's render jobs. */
+export const BATCH_QUEUE = 'batches';
+
+export interface BatchJobData {
+  batchId: string;
+}
 
 export interface RetryPolicy {
   attempts: number;
   backoffMs: number;
 }
 
+/** How every render job is kept and retried, alone or as a batch's child. */
+export function renderJobOptions(retry: RetryPolicy): JobsOptions {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
+    removeOnComplete: { age: 24 * 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
 export function createRenderQueue(connection: ConnectionOptions, prefix: string, retry: RetryPolicy = { attempts: 5, backoffMs: 2000 }): Queue<RenderJobData> {
-  return new Queue<RenderJobData>(RENDER_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: {
-      attempts: retry.attempts,
-      backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
-      removeOnComplete: { age: 24 * 3600, count: 10_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
-    },
-  });
+  return new Queue<RenderJobData>(RENDER_QUEUE, { connection, prefix, defaultJobOptions: renderJobOptions(retry) });
 }
 
 /** Where API processes announce cancellations; every worker listens and stops the job if it runs it. */

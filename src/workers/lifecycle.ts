@@ -2,6 +2,7 @@ import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Preset } from '../shared/presets.ts';
 import type { Storage } from '../shared/storage.ts';
+import type { BatchSessions } from './batch-session.ts';
 import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';
 import { connectStage } from './stages/connect.ts';
 import { instructStage } from './stages/instruct.ts';
@@ -11,6 +12,12 @@ import { storeStage } from './stages/store.ts';
 import { uploadStage } from './stages/upload.ts';
 
 export const STAGES: readonly Stage[] = [connectStage, uploadStage, instructStage, renderStage, pollStage, storeStage];
+
+/**
+ * The steps that make a batch's shared session or work on its latest upload:
+ * one job of the batch at a time.
+ */
+const SESSION_TURN: ReadonlySet<Stage['step']> = new Set(['connect', 'upload', 'instruct']);
 
 /** The share of the job's progress bar each step fills, in percent. */
 const PROGRESS_SPAN: Record<Stage['step'], [number, number]> = {
@@ -29,6 +36,7 @@ export interface LifecycleDeps {
   /** backend calls carrying the attribution of the job's preset */
   backendFor(preset: Preset): BackendCall;
   settings: WorkerSettings;
+  batchSessions: BatchSessions;
 }
 
 /**
@@ -52,14 +60,25 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
     return;
   }
 
-  for (const stage of STAGES) {
-    if (stage.done(job.checkpoint)) continue;
-    const [from, to] = PROGRESS_SPAN[stage.step];
-    await deps.records.update(job.id, { stage: stage.name, progress: from });
-    logger.info({ stage: stage.name, step: stage.step }, 'stage started');
-    const started = performance.now();
-    await stage.run(stageContext(deps, job, logger, signal, from, to));
-    logger.info({ stage: stage.name, step: stage.step, ms: Math.round(performance.now() - started) }, 'stage finished');
+  let endTurn: (() => Promise<void>) | undefined;
+  try {
+    for (const stage of STAGES) {
+      if (stage.done(job.checkpoint)) continue;
+      // a batch's items upload and instruct one at a time in their shared session
+      if (job.batchId && SESSION_TURN.has(stage.step) && !endTurn) endTurn = await deps.batchSessions.takeTurn(job.batchId, signal);
+      if (endTurn && !SESSION_TURN.has(stage.step)) {
+        await endTurn();
+        endTurn = undefined;
+      }
+      const [from, to] = PROGRESS_SPAN[stage.step];
+      await deps.records.update(job.id, { stage: stage.name, progress: from });
+      logger.info({ stage: stage.name, step: stage.step }, 'stage started');
+      const started = performance.now();
+      await stage.run(stageContext(deps, job, logger, signal, from, to));
+      logger.info({ stage: stage.name, step: stage.step, ms: Math.round(performance.now() - started) }, 'stage finished');
+    }
+  } finally {
+    await endTurn?.();
   }
   const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
@@ -74,6 +93,7 @@ function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signa
     logger,
     backend: deps.backendFor(job.preset),
     settings: deps.settings,
+    batchSessions: deps.batchSessions,
     signal,
     async progress(fraction) {
       const value = Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction)));

@@ -2,6 +2,7 @@ import { Agent } from 'undici';
 import { skillForPreset } from '../shared/backend/attribution.ts';
 import { BackendClient } from '../shared/backend/client.ts';
 import type { Config } from '../shared/config.ts';
+import { BatchRecords } from '../shared/batch-record.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { PRESETS, type Preset } from '../shared/presets.ts';
@@ -10,6 +11,8 @@ import { createRedis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
 import { createBackendCalls } from './backend-call.ts';
 import { BackendTokens } from './backend-token.ts';
+import { createBatchWorker } from './batch-worker.ts';
+import { BatchSessions } from './batch-session.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
 import { startWatchdog } from './watchdog.ts';
@@ -40,6 +43,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     requestAnonymousToken: (clientId) => clientFor('motion').anonymousToken(clientId),
   });
   const records = new JobRecords(redis, config.REDIS_PREFIX);
+  const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const cancellation = await Cancellation.listen(createRedis(config.REDIS_URL), cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(
     {
@@ -52,6 +56,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
       },
+      batchSessions: new BatchSessions(redis, batches),
     },
     {
       connection: redis,
@@ -65,6 +70,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     },
   );
   await worker.waitUntilReady();
+  const batchWorker = createBatchWorker({ records, batches, logger, onCompleted: async () => {} }, redis, config.REDIS_PREFIX);
   const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000);
   logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
   return {
@@ -74,6 +80,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       const timer = setTimeout(() => void worker.close(true), config.SHUTDOWN_GRACE_S * 1000);
       await graceful;
       clearTimeout(timer);
+      await batchWorker.close();
       await watchdog.close();
       await cancellation.close();
       await connections.close();

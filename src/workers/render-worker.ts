@@ -59,6 +59,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       }
       if (outcome.action === 'new-session') {
         const record = await deps.records.get(jobId);
+        if (record?.batchId && record.checkpoint.sessionId) await deps.batchSessions.forget(record.batchId, record.checkpoint.sessionId);
         if (record) await deps.records.checkpoint(jobId, record.checkpoint, SESSION_SCOPED);
       }
       if (outcome.action === 'fail' || attempt >= (bullJob.opts.attempts ?? 1)) {

@@ -2,6 +2,7 @@ import type { BackendClient } from '../shared/backend/client.ts';
 import type { Checkpoint, JobRecord, JobRecords, JobStage } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Storage } from '../shared/storage.ts';
+import type { BatchSessions } from './batch-session.ts';
 
 /** A backend call made with the fleet's current token (refreshed on 1001). */
 export type BackendCall = <T>(call: (client: BackendClient) => Promise<T>) => Promise<T>;
@@ -20,6 +21,7 @@ export interface StageContext {
   logger: Logger;
   backend: BackendCall;
   settings: WorkerSettings;
+  batchSessions: BatchSessions;
   signal: AbortSignal;
   /** records the stage's progress (0–1 within the stage) on the job */
   progress(fraction: number): Promise<void>;

@@ -1,0 +1,63 @@
+import type { FlowProducer } from 'bullmq';
+import stringify from 'safe-stable-stringify';
+import type { BatchRecord, BatchRecords } from '../shared/batch-record.ts';
+import { newId } from '../shared/ids.ts';
+import type { JobRecord, JobRecords } from '../shared/job-record.ts';
+import { BATCH_QUEUE, RENDER_QUEUE, renderJobOptions, type RetryPolicy } from '../shared/queues.ts';
+import type { JobIntake } from './job-intake.ts';
+import { written, type JobSubmission } from './job-submission.ts';
+import { DEFAULT_WEBHOOK_EVENTS, type CreateBatchBody } from './schemas/batches.ts';
+
+/**
+ * A batch becomes one BullMQ flow, added atomically: a parent in the batches
+ * queue that runs once every child (one render job per item) has ended.
+ */
+export class BatchSubmission {
+  constructor(
+    private readonly jobs: JobSubmission,
+    private readonly records: JobRecords,
+    private readonly batches: BatchRecords,
+    private readonly flows: Pick<FlowProducer, 'add'>,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  async submit(tenant: string, body: CreateBatchBody, intakes: readonly JobIntake[], idempotencyKey?: string): Promise<{ batch: BatchRecord; replayed: boolean }> {
+    this.jobs.checkWebhookUrl(body.webhook_url);
+    intakes.forEach((intake, i) => this.jobs.checkWebhookUrl(intake.fields.webhook_url, `body.items.${i}.webhook_url`));
+    const id = newId('bat');
+    const earlier = await this.jobs.claimKey(tenant, idempotencyKey, stringify(body) ?? '', id);
+    if (earlier) return { batch: await written(() => this.batches.get(earlier)), replayed: true };
+
+    const jobs: JobRecord[] = intakes.map((intake) => this.jobs.buildRecord(tenant, newId('job'), intake, { batchId: id }));
+    const batch: BatchRecord = {
+      id,
+      tenant,
+      jobIds: jobs.map((job) => job.id),
+      createdAt: new Date().toISOString(),
+      metadata: body.metadata,
+      webhookUrl: body.webhook_url,
+      webhookEvents: body.webhook_events ?? [...DEFAULT_WEBHOOK_EVENTS],
+    };
+    try {
+      await this.batches.create(batch);
+      for (const job of jobs) await this.records.create(job);
+      await this.flows.add({
+        name: 'batch',
+        queueName: BATCH_QUEUE,
+        data: { batchId: id },
+        opts: { jobId: id },
+        children: jobs.map((job) => ({
+          name: 'render',
+          queueName: RENDER_QUEUE,
+          data: { jobId: job.id },
+          // a failed item must not hold the batch back: the parent runs when every item has ended
+          opts: { ...renderJobOptions(this.retry), jobId: job.id, ignoreDependencyOnFailure: true },
+        })),
+      });
+    } catch (error) {
+      await this.jobs.releaseKey(tenant, idempotencyKey);
+      throw error;
+    }
+    return { batch, replayed: false };
+  }
+}

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { BatchRecords } from '../shared/batch-record.ts';
+
+const LOCK_TTL_MS = 30_000;
+const WAIT_STEP_MS = 50;
+
+/**
+ * The backend session a batch's items share, as the seeds' batch workflow
+ * does ("upload multiple files in one session … each gets its own render").
+ * The backend's agent works on a session's latest upload, so items take
+ * turns: one at a time uploads and instructs (under a lock); their renders
+ * run side by side.
+ */
+export class BatchSessions {
+  constructor(
+    private readonly redis: Redis,
+    private readonly batches: BatchRecords,
+  ) {}
+
+  /** The batch's session, created by the first item that asks. */
+  async sessionFor(batchId: string, create: () => Promise<string>): Promise<string> {
+    const key = this.batches.sessionKey(batchId);
+    const existing = await this.redis.get(key);
+    if (existing) return existing;
+    const created = await create();
+    await this.redis.set(key, created, 'NX');
+    return (await this.redis.get(key)) as string;
+  }
+
+  /** Drops the batch's session when the backend lost it (1002), so the next item makes a new one. */
+  async forget(batchId: string, sessionId: string): Promise<void> {
+    const key = this.batches.sessionKey(batchId);
+    if ((await this.redis.get(key)) === sessionId) await this.redis.del(key);
+  }
+
+  /** Waits for the batch's turn lock; the returned function releases it. Renewed while held, freed by expiry if the holder dies. */
+  async takeTurn(batchId: string, signal: AbortSignal): Promise<() => Promise<void>> {
+    const key = this.batches.sessionLockKey(batchId);
+    const owner = randomUUID();
+    while (!(await this.redis.set(key, owner, 'PX', LOCK_TTL_MS, 'NX'))) await sleep(WAIT_STEP_MS, undefined, { signal });
+    const renew = setInterval(() => void this.redis.pexpire(key, LOCK_TTL_MS), LOCK_TTL_MS / 3);
+    return async () => {
+      clearInterval(renew);
+      if ((await this.redis.get(key)) === owner) await this.redis.del(key);
+    };
+  }
+}
