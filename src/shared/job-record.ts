@@ -47,6 +47,10 @@ export interface Checkpoint {
   renderAttempt?: number;
   renderStartedAt?: string;
   renderOutputUrl?: string;
+  /** a revision in a new session must first replay its parents' instructions (the backend lost the old one) */
+  replayPending?: boolean;
+  /** credits the backend reported for this job's instruction */
+  creditsUsed?: number;
 }
 
 export interface JobResult {
@@ -57,6 +61,8 @@ export interface JobResult {
   durationS: number;
   sizeBytes: number;
   timelineSummary?: string;
+  /** credits the backend reported for this job, when it reports them */
+  creditsUsed?: number;
   message?: string;
 }
 

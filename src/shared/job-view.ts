@@ -27,6 +27,7 @@ export interface JobView {
     duration_s: number;
     size_bytes: number;
     timeline_summary: string | null;
+    credits_used: number | null;
   } | null;
   error: JobErrorInfo | null;
   parent_id: string | null;
@@ -61,6 +62,7 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
           duration_s: result.durationS,
           size_bytes: result.sizeBytes,
           timeline_summary: result.timelineSummary ?? null,
+          credits_used: result.creditsUsed ?? null,
         }
       : null,
     error: record.error ?? null,

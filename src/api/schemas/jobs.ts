@@ -51,6 +51,7 @@ export const jobResultSchema = z.object({
   duration_s: z.number(),
   size_bytes: z.number().int(),
   timeline_summary: z.string().nullable(),
+  credits_used: z.number().nullable().describe('credits the backend reported for this job'),
 });
 
 export const jobSchema = z

@@ -84,7 +84,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     session.draft = edit.draft;
     session.request = edit.request;
     session.uploadedSinceDraft = false;
-    write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft) }));
+    write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft), credits_used: options.creditsPerInstruction }));
     // upstream ends about 30% of edits with tool events only
     const noText = ctx.faults.take('no-text') !== undefined || options.random() < options.noTextRate;
     if (!noText) write(frames.text(edit.text));

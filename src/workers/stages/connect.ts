@@ -9,6 +9,7 @@ export const connectStage: Stage = {
     const create = async () => (await context.backend((client) => client.createSession({ language: 'en' }, { signal: context.signal }))).sessionId;
     const { batchId } = context.job;
     const sessionId = batchId ? await context.batchSessions.sessionFor(batchId, create) : await create();
-    await context.checkpoint({ sessionId });
+    // a revision whose parent's session is gone rebuilds the timeline from its lineage first
+    await context.checkpoint({ sessionId, ...(context.job.lineage?.length ? { replayPending: true } : {}) });
   },
 };

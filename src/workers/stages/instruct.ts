@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ReplyAccumulator } from '../../shared/backend/reply-collector.ts';
+import { ReplyAccumulator, type CollectedReply } from '../../shared/backend/reply-collector.ts';
 import { draftSchema, type Draft } from '../../shared/draft.ts';
 import { BackendError, JobError } from '../../shared/errors.ts';
 import type { Checkpoint } from '../../shared/job-record.ts';
@@ -70,17 +70,45 @@ async function settleUncertain(context: StageContext, sessionId: string, sent: I
   );
 }
 
-/** Sends the instruction and reads the reply; the state is read afterwards either way (replies often carry no text). */
-async function send(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<{ draft: Draft; reply?: string }> {
+/** Credits the backend's tool results say the edit cost, when they say so. */
+function creditsReported(reply: CollectedReply): number | undefined {
+  const amounts = reply.toolResults
+    .map((result) => (result.response as { credits_used?: unknown } | null)?.credits_used)
+    .filter((amount): amount is number => typeof amount === 'number');
+  return amounts.length > 0 ? amounts.reduce((a, b) => a + b, 0) : undefined;
+}
+
+/** One /run_sse exchange, read to its end. */
+async function exchange(context: StageContext, sessionId: string, text: string): Promise<CollectedReply> {
   const reply = new ReplyAccumulator();
   let events = 0;
+  await context.backend(async (client) => {
+    for await (const event of client.runSse(sessionId, text, { signal: context.signal })) {
+      reply.add(event);
+      if (++events % 4 === 0) await context.progress(Math.min(0.9, events / 40));
+    }
+  });
+  return reply.result();
+}
+
+/**
+ * A revision whose parent's session the backend lost runs in a new one:
+ * its parents' instructions are sent again first, to rebuild the timeline.
+ */
+async function replayLineage(context: StageContext, sessionId: string): Promise<void> {
+  for (const text of context.job.lineage ?? []) {
+    const reply = await exchange(context, sessionId, text);
+    if (reply.error) throw streamError(reply.error);
+  }
+  context.logger.info({ instructions: context.job.lineage?.length }, 'rebuilt the revised timeline in a new session');
+  await context.checkpoint({ replayPending: false });
+}
+
+/** Sends the instruction and reads the reply; the state is read afterwards either way (replies often carry no text). */
+async function send(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<{ draft: Draft; reply?: string; creditsUsed?: number }> {
+  let outcome: CollectedReply;
   try {
-    await context.backend(async (client) => {
-      for await (const event of client.runSse(sessionId, sent.text, { signal: context.signal })) {
-        reply.add(event);
-        if (++events % 4 === 0) await context.progress(Math.min(0.9, events / 40));
-      }
-    });
+    outcome = await exchange(context, sessionId, sent.text);
   } catch (error) {
     if (!(error instanceof BackendError && UNCERTAIN.has(error.code))) throw error;
     context.logger.warn({ code: error.code }, 'instruction stream ended early; checking the session');
@@ -88,11 +116,10 @@ async function send(context: StageContext, sessionId: string, sent: InstructionC
     if (settled === 'resend') throw error; // retried by BullMQ, which sends it again
     return { draft: settled };
   }
-  const outcome = reply.result();
   if (outcome.error) throw streamError(outcome.error);
   const draft = await landedDraft(context, sessionId, sent);
   if (!draft) throw new JobError('instruction_not_applied', 'The backend answered the instruction but its session holds no new timeline to render.');
-  return { draft, reply: outcome.text || undefined };
+  return { draft, reply: outcome.text || undefined, creditsUsed: creditsReported(outcome) };
 }
 
 /**
@@ -117,13 +144,14 @@ export const instructStage: Stage = {
         return;
       }
     } else {
+      if (job.checkpoint.replayPending) await replayLineage(context, sessionId);
       const images = job.inputs.filter((input) => input.role !== 'audio').length;
       const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length });
       const [before, creditsBefore] = await Promise.all([sessionDraft(context, sessionId), availableCredits(context)]);
       sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before), creditsBefore };
       await context.checkpoint({ instruction: sent });
     }
-    const { draft, reply } = await send(context, sessionId, sent);
-    await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft });
+    const { draft, reply, creditsUsed } = await send(context, sessionId, sent);
+    await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft, creditsUsed });
   },
 };

@@ -49,6 +49,7 @@ export const storeStage: Stage = {
         durationS: Math.round(media.durationS * 1000) / 1000,
         sizeBytes: media.sizeBytes,
         timelineSummary: draft ? timelineSummary(draft) : undefined,
+        creditsUsed: job.checkpoint.creditsUsed,
       },
     });
   },

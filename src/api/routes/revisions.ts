@@ -1,0 +1,60 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ProblemError } from '../../shared/errors.ts';
+import { newId } from '../../shared/ids.ts';
+import { jobView } from '../../shared/job-view.ts';
+import { jobOptionsSchema } from '../../shared/job-options.ts';
+import { baseUrl, ownJob } from '../request-context.ts';
+import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS } from '../schemas/jobs.ts';
+import type { ApiServices } from '../services.ts';
+import { problems } from './jobs.ts';
+
+const revisionBodySchema = jobFieldsSchema
+  .pick({ webhook_url: true, webhook_events: true, metadata: true })
+  .extend({
+    prompt: z.string().max(MAX_PROMPT_CHARS).default('').describe('What to change, e.g. "make the zoom slower" or "change the text to …"'),
+    options: jobOptionsSchema.omit({ audio: true }).default({}).describe('Options to change; the rest stays as it was'),
+  })
+  .strict()
+  .meta({ id: 'CreateRevision' });
+
+/**
+ * A revision refines a finished clip: a new job, in the parent's backend
+ * session so the timeline carries over, with its own render and webhooks.
+ */
+export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
+  app.post('/v1/jobs/:id/revisions', {
+    schema: {
+      summary: 'Revise a finished job',
+      description: 'Only a succeeded job can be revised. If the backend has lost the session, the revision rebuilds it from the parent\'s inputs and instructions.',
+      params: jobParamsSchema,
+      body: revisionBodySchema,
+      response: { 202: jobSchema, ...problems },
+    },
+    handler: async (request, reply) => {
+      const parent = await ownJob(services, request, request.params.id);
+      const sent = parent.checkpoint.instruction?.text;
+      if (parent.status !== 'succeeded' || !parent.checkpoint.sessionId || !sent) {
+        throw new ProblemError(409, 'not_revisable', 'Job cannot be revised', `Job ${parent.id} is ${parent.status}; only a succeeded job can be revised.`);
+      }
+      const body = request.body;
+      const id = newId('job');
+      const { record } = await services.submission.submit(
+        request.tenant,
+        id,
+        {
+          fields: { ...body, preset: parent.preset, webhook_events: body.webhook_events ?? parent.webhookEvents, webhook_url: body.webhook_url ?? parent.webhookUrl },
+          inputs: parent.inputs,
+          bodyHash: '',
+        },
+        undefined,
+        {
+          parentId: parent.id,
+          lineage: [...(parent.lineage ?? []), sent],
+          checkpoint: { sessionId: parent.checkpoint.sessionId, uploaded: parent.checkpoint.uploaded },
+        },
+      );
+      return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(record, baseUrl(services, request)));
+    },
+  });
+};
