@@ -38,11 +38,12 @@ export function renderGraph(plan: RenderPlan, captionFiles: string[]): string {
  * The encoder's arguments: it reads the moving pictures as raw frames on
  * FRAME_STREAM_FD, joins them with their transitions, draws the captions, mixes
  * the music, and writes an H.264 High / yuv420p / BT.709 MP4 (AAC 128k when
- * there is audio) of exactly the draft's frame count. Pure: the same plan
+ * there is audio) of exactly the draft's frame count (the stream holds just
+ * those frames; `-frames:v` would also cut the audio short). Pure: the same plan
  * always gives the same command.
  */
 export function buildRenderCommand(plan: RenderPlan, files: EncoderFiles): string[] {
-  const { width, height, fps, frames } = plan.geometry;
+  const { width, height, fps } = plan.geometry;
   const hasAudio = plan.audio.length > 0;
   return [
     '-nostdin', '-y', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-nostats',
@@ -51,7 +52,6 @@ export function buildRenderCommand(plan: RenderPlan, files: EncoderFiles): strin
     '-filter_complex', renderGraph(plan, files.captionFiles),
     '-map', '[vout]',
     ...(hasAudio ? ['-map', '[aout]'] : []),
-    '-frames:v', String(frames),
     '-r', String(fps),
     ...videoEncoderArgs(plan.quality),
     ...(hasAudio ? AUDIO_ENCODER_ARGS : ['-an']),

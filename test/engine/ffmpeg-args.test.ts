@@ -26,14 +26,16 @@ const after = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
 const graphOf = (args: string[]) => after(args, '-filter_complex')!;
 
 describe('buildRenderCommand', () => {
-  it('reads the moving frames as raw yuv420p from fd 3 and asks for H.264 High, BT.709, faststart and the exact frame count', () => {
+  it('reads the moving frames as raw yuv420p from fd 3 and asks for H.264 High, BT.709, faststart', () => {
     const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000));
     expect(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '1080x1920', '-framerate', '30', '-i', 'pipe:3']);
     expect(args).not.toContain('-loop');
     expect(args).not.toContain('file:/data/a.jpg'); // photos are decoded by the renderer, once
     expect([after(args, '-c:v'), after(args, '-profile:v'), after(args, '-pix_fmt'), after(args, '-preset'), after(args, '-crf')]).toEqual(['libx264', 'high', 'yuv420p', 'veryfast', '20']);
     expect([after(args, '-colorspace'), after(args, '-color_primaries'), after(args, '-color_trc'), after(args, '-color_range')]).toEqual(['bt709', 'bt709', 'bt709', 'tv']);
-    expect([after(args, '-movflags'), after(args, '-frames:v'), after(args, '-progress')]).toEqual(['+faststart', '60', 'pipe:1']);
+    expect([after(args, '-movflags'), after(args, '-progress')]).toEqual(['+faststart', 'pipe:1']);
+    // the stream holds exactly the frames the timeline needs; -frames:v would also cut the audio short
+    expect(args).not.toContain('-frames:v');
     expect(args).toContain('-an');
     expect(args.slice(0, 2)).toEqual(['-nostdin', '-y']);
     expect(args.at(-1)).toBe('file:/out/x.mp4');
@@ -76,14 +78,15 @@ describe('the timeline in frames', () => {
     expect(plan.videos.map((v) => [v.frames, v.transitionIn])).toEqual([[60, undefined], [60, { type: 'slideup', frames: 15 }]]);
     expect(streamPieces(plan.videos)).toEqual([
       { kind: 'range', start: 0, end: 45 },
-      { kind: 'transition', type: 'slideup', from: { start: 45, end: 60 }, to: { start: 60, end: 75 } },
+      // the 15 frames of each side, alternating
+      { kind: 'transition', type: 'slideup', start: 45, end: 75 },
       { kind: 'range', start: 75, end: 120 },
     ]);
     const graph = graphOf(buildRenderCommand(plan, files));
-    expect(graph).toContain('[0:v]split=4[s0][s1][s2][s3]');
-    expect(graph).toContain('[s1]trim=start_frame=45:end_frame=60');
-    expect(graph).toContain('[r1][r2]xfade=transition=slideup:duration=0.5:offset=0,format=yuv420p[x1]');
-    expect(graph).toContain('[r0][x1][r3]concat=n=3:v=1:a=0,setpts=N/(30*TB)[timeline]');
+    expect(graph).toContain('[0:v]segment=frames=45|75[s0][s1][s2]');
+    expect(graph).toContain(String.raw`[s1]select=outputs=2:expr=1+mod(n\,2)[a1][b1];[a1]setpts=N/(30*TB)[from1];[b1]setpts=N/(30*TB)[to1]`);
+    expect(graph).toContain('[from1][to1]xfade=transition=slideup:duration=0.5:offset=0,format=yuv420p[p1]');
+    expect(graph).toContain('[p0][p1][p2]concat=n=3:v=1:a=0,setpts=N/(30*TB)[timeline]');
   });
 
   it('shortens a transition that would leave a picture no frame of its own; none is a cut', () => {
@@ -110,9 +113,10 @@ describe('the timeline in frames', () => {
           }), total);
           const plan = planRender(draft, resolve);
           const pieces = streamPieces(plan.videos);
-          const shown = pieces.reduce((sum, p) => sum + (p.kind === 'range' ? p.end - p.start : p.to.end - p.to.start), 0);
+          const shown = pieces.reduce((sum, p) => sum + (p.kind === 'range' ? p.end - p.start : (p.end - p.start) / 2), 0);
           expect(shown).toBe(plan.geometry.frames);
-          for (const p of pieces) if (p.kind === 'range') expect(p.end).toBeGreaterThan(p.start);
+          for (const p of pieces) expect(p.end).toBeGreaterThan(p.start);
+          expect(pieces.at(-1)!.end).toBe(plan.videos.reduce((sum, v) => sum + v.frames, 0));
         },
       ),
     );

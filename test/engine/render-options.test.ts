@@ -190,16 +190,16 @@ describe('render options, checked on the MP4', () => {
 
     it('loops a shorter file and trims a longer one to the video', async () => {
       const looped = await folder.render(withMusic({ volume: 1, fade_out: 0 }), 'looped.mp4');
-      expect(Math.abs((await audioDuration(looped)) - 2)).toBeLessThanOrEqual(0.05);
+      expect(Math.abs((await audioDuration(looped)) - 2)).toBeLessThanOrEqual(1 / 30);
       // the tone goes on past its own 1 s (a lavfi sine is about -21 dB)
       expect(await meanVolume(looped, 1.3, 0.5)).toBeGreaterThan(-30);
       const trimmed = await folder.render(withMusic({ volume: 1, fade_out: 0 }, 'long.wav', 1000), 'trimmed.mp4');
-      expect(Math.abs((await audioDuration(trimmed)) - 1)).toBeLessThanOrEqual(0.05);
+      expect(Math.abs((await audioDuration(trimmed)) - 1)).toBeLessThanOrEqual(1 / 30);
     });
 
     it('without loop, a shorter file is followed by silence', async () => {
       const file = await folder.render(withMusic({ volume: 1, fade_out: 0, loop: false }), 'once.mp4');
-      expect(Math.abs((await audioDuration(file)) - 2)).toBeLessThanOrEqual(0.05);
+      expect(Math.abs((await audioDuration(file)) - 2)).toBeLessThanOrEqual(1 / 30);
       expect(await meanVolume(file, 1.3, 0.5)).toBeLessThan(-60);
     });
 

@@ -1,79 +1,101 @@
 import type { Writable } from 'node:stream';
 import { windowAt } from '../motion.ts';
 import { decodeStill, pictureFrames, preparedSize } from './frame-source.ts';
-import { FrameWarper } from './frame-warper.ts';
+import { FrameWarper, type Size } from './frame-warper.ts';
 import type { PlannedVideo, RenderPlan } from './timeline.ts';
 
-/** Frames written but not yet taken by the encoder; a warped frame's memory is reused only after that. */
+/** Frames of one picture written but not yet taken by the encoder; a warped frame's memory is reused only after that. */
 const IN_FLIGHT = 3;
 
-/** Writes frames with at most IN_FLIGHT of them unflushed, each in its own slot. */
-class FrameWriter {
+function writeFrame(out: Writable, frame: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => out.write(frame, (error) => (error ? reject(error) : resolve())));
+}
+
+/** One picture's frames in order: decoded (a photo once), moved sub-pixel by its motion, written. */
+class PictureStream {
+  private readonly source: AsyncGenerator<Buffer>;
+  private readonly warper?: FrameWarper;
   private readonly pending: Promise<void>[] = [];
-  private next = 0;
+  private shown?: Buffer;
+  private index = 0;
 
-  constructor(private readonly out: Writable) {
-    // write errors arrive through the write callbacks
-    out.on('error', () => {});
+  constructor(
+    private readonly video: PlannedVideo,
+    output: Size,
+    fps: number,
+    signal: AbortSignal,
+    still: Promise<Buffer> | undefined,
+  ) {
+    const size = preparedSize(video, output);
+    this.source = pictureFrames(video, size, fps, signal, still);
+    if (video.motion) this.warper = new FrameWarper(size, output, IN_FLIGHT);
   }
 
-  /** A slot whose previous frame has been flushed. */
-  async reserve(): Promise<number> {
-    const slot = this.next;
-    this.next = (this.next + 1) % IN_FLIGHT;
+  async writeNext(out: Writable): Promise<void> {
+    const next = await this.source.next();
+    if (next.done) throw new Error(`picture ${this.video.path} ran out of frames`);
+    const slot = this.index % IN_FLIGHT;
     await this.pending[slot];
-    return slot;
-  }
-
-  write(slot: number, frame: Buffer): void {
-    this.pending[slot] = new Promise((resolve, reject) => this.out.write(frame, (error) => (error ? reject(error) : resolve())));
-    // a failed write is awaited (and thrown) by the next reserve or by flush
+    let frame = next.value;
+    if (this.warper && this.video.motion) {
+      if (frame !== this.shown) this.warper.sourceFrame.set(frame);
+      this.shown = frame;
+      const progress = this.video.frames > 1 ? this.index / (this.video.frames - 1) : 0;
+      frame = this.warper.warp(windowAt(this.video.motion, progress), slot);
+    }
+    this.pending[slot] = writeFrame(out, frame);
+    // a failed write is thrown by the next wait on this slot, or by finish
     this.pending[slot].catch(() => {});
+    this.index++;
   }
 
-  async end(): Promise<void> {
+  async finish(): Promise<void> {
     await Promise.all(this.pending);
-    await new Promise<void>((resolve) => this.out.end(resolve));
+    await this.source.return(undefined);
   }
 }
 
 /**
- * Writes the plan's frame stream (every picture's frames in turn, moved
- * sub-pixel by its motion) to `out` as raw yuv420p. Photos are decoded once;
- * the next photo is decoded while the current one is being written (not
- * sooner: two decoders of large photos at once would double the peak memory).
+ * Writes the plan's frame stream to `out` as raw yuv420p: each picture's own
+ * frames in turn, and where a transition joins two pictures, their frames
+ * alternating (see transitions.ts). A photo is decoded once; the next photo
+ * is decoded while the current one is written (not sooner: two decoders of
+ * large photos at once would double the peak memory).
  */
 export async function pumpFrames(plan: RenderPlan, out: Writable, signal: AbortSignal): Promise<void> {
   const { width, height, fps } = plan.geometry;
   const output = { width, height };
-  const writer = new FrameWriter(out);
+  // write errors arrive through the write callbacks
+  out.on('error', () => {});
   const decodeAhead = (video: PlannedVideo | undefined) => {
     if (video?.kind !== 'image') return undefined;
     const still = decodeStill(video, preparedSize(video, output), fps, signal);
     still.catch(() => {}); // awaited when its turn comes
     return still;
   };
-  let still = decodeAhead(plan.videos[0]);
+  const open = (video: PlannedVideo, still?: Promise<Buffer>) => new PictureStream(video, output, fps, signal, still);
+
+  let current = open(plan.videos[0]!);
+  let ahead: Promise<Buffer> | undefined;
   for (const [i, video] of plan.videos.entries()) {
-    const size = preparedSize(video, output);
-    const current = still;
-    const warper = video.motion ? new FrameWarper(size, output, IN_FLIGHT) : undefined;
-    let shown: Buffer | undefined;
-    let index = 0;
-    for await (const source of pictureFrames(video, size, fps, signal, current)) {
+    const next = plan.videos[i + 1];
+    const overlap = next?.transitionIn?.frames ?? 0;
+    const own = video.frames - (video.transitionIn?.frames ?? 0) - overlap;
+    for (let k = 0; k < own; k++) {
       signal.throwIfAborted();
-      if (index === 0) still = decodeAhead(plan.videos[i + 1]);
-      const slot = await writer.reserve();
-      if (warper && video.motion) {
-        if (source !== shown) warper.sourceFrame.set(source);
-        shown = source;
-        const progress = video.frames > 1 ? index / (video.frames - 1) : 0;
-        writer.write(slot, warper.warp(windowAt(video.motion, progress), slot));
-      } else {
-        writer.write(slot, source);
-      }
-      index++;
+      await current.writeNext(out);
+      if (k === 0) ahead = decodeAhead(next);
     }
+    if (!next) break;
+    const following = open(next, ahead);
+    for (let k = 0; k < overlap; k++) {
+      signal.throwIfAborted();
+      await current.writeNext(out);
+      await following.writeNext(out);
+    }
+    await current.finish();
+    current = following;
   }
-  await writer.end();
+  await current.finish();
+  await new Promise<void>((resolve) => out.end(resolve));
 }
