@@ -15,6 +15,7 @@ import { jobFileRoutes } from './routes/job-files.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
 import { documentMultipartForms } from './schemas/multipart-docs.ts';
 import type { ApiServices } from './services.ts';
 
@@ -69,7 +70,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   });
   await app.register(authPlugin, { keys: options.apiKeys });
   await app.register(rateLimitPlugin, options.rateLimit);
-  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes]) {
+  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, webhookRoutes]) {
     await app.register(routes, { services });
   }
   return app;

@@ -8,6 +8,8 @@ import type { ApiServices } from './services.ts';
 export async function cancelJob(services: ApiServices, jobId: string): Promise<boolean> {
   const canceled = await services.records.transition(jobId, ['queued', 'running'], 'canceled', { finishedAt: new Date().toISOString() });
   if (!canceled) return false;
+  // the event is enqueued while a waiting job is still queued: if this process stops here, the worker that takes the job re-emits it
+  await services.webhooks.emitter.emitJobEvent('job.canceled', jobId);
   const queued = await services.queue.getJob(jobId);
   // a batch item stays in its flow (the worker skips it), so the batch still completes
   if (queued && !queued.parentKey) await queued.remove().catch(() => {}); // a running job is locked by its worker

@@ -3,10 +3,12 @@ import { request } from 'undici';
 import { apiKeysByKey, DEV_TENANT, type Config } from '../shared/config.ts';
 import { BatchRecords } from '../shared/batch-record.ts';
 import { JobRecords } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
 import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
 import { createRedis, type Redis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
+import { createWebhookQueue, type WebhookJobData } from '../shared/webhooks/events.ts';
+import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { buildApi } from './app.ts';
 import { BatchSubmission } from './batch-submission.ts';
 import { Idempotency } from './idempotency.ts';
@@ -37,10 +39,22 @@ async function answers(url: string): Promise<boolean> {
 
 export function createApiServices(
   config: Config,
-  connections: { redis: Redis; subscriber: Redis; queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>; flows: Pick<FlowProducer, 'add'> },
+  connections: {
+    redis: Redis;
+    subscriber: Redis;
+    queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>;
+    flows: Pick<FlowProducer, 'add'>;
+    /** where webhook events are enqueued; made on first use when not given */
+    webhookQueue?: Pick<Queue<WebhookJobData>, 'add'>;
+  },
   backendUrl: string,
+  logger: Logger = createLogger({ level: 'silent' }),
 ): ApiServices {
   const { redis, subscriber, queue, flows } = connections;
+  let lazyWebhookQueue: Queue<WebhookJobData> | undefined;
+  const webhookQueue = connections.webhookQueue ?? {
+    add: (...args: Parameters<Queue<WebhookJobData>['add']>) => (lazyWebhookQueue ??= createWebhookQueue(redis, config.REDIS_PREFIX)).add(...args),
+  };
   const records = new JobRecords(redis, config.REDIS_PREFIX);
   const storage = new LocalStorage(config.STORAGE_DIR);
   const submission = new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST);
@@ -55,6 +69,7 @@ export function createApiServices(
     batchSubmission: new BatchSubmission(submission, records, batches, flows, retry),
     watcher: new JobWatcher(subscriber, records),
     uploads: new UploadStore(redis, config.REDIS_PREFIX),
+    webhooks: createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' })),
     queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
     announceCancel: async (jobId) => void (await redis.publish(cancelChannel(config.REDIS_PREFIX), jobId)),
     readiness: async () => {
@@ -76,7 +91,8 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
     logger.warn({ tenant: DEV_TENANT.tenant }, `no API_KEYS set: running with one tenant "${DEV_TENANT.tenant}" whose key is "${DEV_TENANT.key}"`);
   }
   const flows = new FlowProducer({ connection: redis, prefix: config.REDIS_PREFIX });
-  const services = createApiServices(config, { redis, subscriber, queue, flows }, backendUrl);
+  const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
+  const services = createApiServices(config, { redis, subscriber, queue, flows, webhookQueue }, backendUrl, logger);
   const app = await buildApi(services, {
     logger,
     apiKeys: apiKeysByKey(config),
@@ -93,6 +109,7 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
       await services.watcher.close();
       await queue.close();
       await flows.close();
+      await webhookQueue.close();
       redis.disconnect();
     },
   };

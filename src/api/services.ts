@@ -3,6 +3,7 @@ import type { BatchRecords } from '../shared/batch-record.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
 import type { Storage } from '../shared/storage.ts';
+import type { WebhookParts } from '../shared/webhooks/setup.ts';
 import type { BatchSubmission } from './batch-submission.ts';
 import type { JobSubmission } from './job-submission.ts';
 import type { JobWatcher } from './job-watcher.ts';
@@ -18,6 +19,8 @@ export interface ApiServices {
   batchSubmission: BatchSubmission;
   watcher: JobWatcher;
   uploads: UploadStore;
+  /** secrets, the delivery log and the emitter (cancel events, redelivery); the API only enqueues, workers deliver */
+  webhooks: WebhookParts;
   /** jobs ahead of a queued one */
   queuePosition(jobId: string): Promise<number | undefined>;
   /** tells every worker to stop the job if it runs it */

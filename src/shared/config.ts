@@ -21,6 +21,40 @@ function parseApiKeys(raw: string, ctx: z.RefinementCtx): ApiKey[] {
   return pairs;
 }
 
+/** WEBHOOK_SECRETS is `tenant=whsec_…,tenant=whsec_…`; one secret per tenant. Problems never quote a secret. */
+function parseWebhookSecrets(raw: string, ctx: z.RefinementCtx): Map<string, string> {
+  const secrets = new Map<string, string>();
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    const tenant = item.slice(0, eq).trim();
+    const secret = item.slice(eq + 1).trim();
+    if (eq <= 0 || !secret) {
+      ctx.addIssue({ code: 'custom', message: 'expected tenant=whsec_… pairs separated by commas' });
+      return secrets;
+    }
+    if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret) || Buffer.from(secret.slice(6), 'base64').length < 16) {
+      ctx.addIssue({ code: 'custom', message: `the secret of tenant "${tenant}" must be "whsec_" followed by base64 of at least 16 bytes` });
+      continue;
+    }
+    if (secrets.has(tenant)) ctx.addIssue({ code: 'custom', message: `tenant "${tenant}" has more than one secret` });
+    secrets.set(tenant, secret);
+  }
+  return secrets;
+}
+
+/** WEBHOOK_RETRY_SCHEDULE: seconds before each delivery attempt, the first usually 0. */
+const retrySchedule = z
+  .string()
+  .default('0,5,300,1800,7200,18000,36000,50400,72000,86400')
+  .transform((raw, ctx) => {
+    const delays = raw.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+    if (delays.length === 0 || delays.length > 50 || delays.some((d) => !Number.isFinite(d) || d < 0 || d > 7 * 86400)) {
+      ctx.addIssue({ code: 'custom', message: 'expected 1–50 comma-separated delays in seconds (0 to 604800), e.g. 0,5,300' });
+      return z.NEVER;
+    }
+    return delays;
+  });
+
 const list = z
   .string()
   .default('')
@@ -68,12 +102,20 @@ const schema = z.object({
   SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
   /** how often a worker looks for jobs left running by a worker that vanished */
   WATCHDOG_INTERVAL_S: z.coerce.number().positive().default(60),
+  /** how often workers read the backend's credit balance for GET /v1/credits */
+  CREDITS_REFRESH_S: z.coerce.number().positive().default(60),
   /** a running job's lock; a worker that stops renewing it (crashed, frozen) loses the job to another after this */
   WORKER_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
   /** how often workers look for jobs whose lock has lapsed */
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(200).default(30_000),
   /** times a job may lose its worker before BullMQ gives up on it (the watchdog then fails it as worker_lost) */
   WORKER_MAX_STALLS: z.coerce.number().int().min(0).default(5),
+  /** per-tenant webhook signing secrets (tenant=whsec_…); other tenants get one generated and kept in Redis */
+  WEBHOOK_SECRETS: z.string().default('').transform(parseWebhookSecrets),
+  /** seconds before each webhook delivery attempt (jittered); its length is the number of attempts */
+  WEBHOOK_RETRY_SCHEDULE: retrySchedule,
+  /** a webhook receiver that has not answered in this many seconds counts as a failed (retried) attempt */
+  WEBHOOK_TIMEOUT_S: z.coerce.number().positive().max(60).default(10),
 });
 
 export type Config = z.infer<typeof schema>;

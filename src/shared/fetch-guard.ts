@@ -197,3 +197,82 @@ export async function fetchToFile(rawUrl: string, destPath: string, options: Fet
     await agent.close();
   }
 }
+
+/** A webhook POST that got no answer: the receiver timed out or could not be reached. Worth retrying. */
+export class PostFailedError extends Error {
+  override name = 'PostFailedError';
+  constructor(
+    readonly kind: 'timeout' | 'network',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface PostGuardOptions {
+  /** hosts, addresses or CIDRs that may be reached although not public (and over http) */
+  allowlist: readonly string[];
+  /** the whole exchange, connect to last body byte */
+  timeoutMs?: number;
+  /** how much of the reply body is read (and thrown away) before the socket is closed */
+  maxResponseBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface PostReply {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+function isTimeout(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    const { name, code } = e as { name?: string; code?: string };
+    if (name === 'TimeoutError' || (code && TIMEOUT_CODES.has(code))) return true;
+  }
+  return false;
+}
+
+/**
+ * POSTs to a URL this service calls back (a webhook) under the same rules as
+ * the fetcher: the URL is checked as at job creation (`checkCallbackUrl`),
+ * the host is resolved once and every address checked, and the connection
+ * is pinned to it. Redirects are not followed: a 3xx is returned like any
+ * other status. The reply body is drained up to a small cap. Throws
+ * UrlForbiddenError (do not retry) or PostFailedError (no answer in time, or
+ * no connection: retry).
+ */
+export async function postGuarded(rawUrl: string, body: string, headers: Record<string, string>, options: PostGuardOptions): Promise<PostReply> {
+  const url = checkCallbackUrl(rawUrl, options.allowlist);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxBytes = options.maxResponseBytes ?? 64 * 1024;
+  const agent = guardedAgent(parseAllowlist(options.allowlist), timeoutMs);
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  try {
+    let response: Dispatcher.ResponseData;
+    try {
+      response = await request(url, { method: 'POST', body, headers, dispatcher: agent, signal, maxRedirections: 0 } as never);
+    } catch (error) {
+      const forbidden = unwrapForbidden(error);
+      if (forbidden) throw forbidden;
+      if (isTimeout(error) || deadline.aborted) throw new PostFailedError('timeout', `${url.host} did not answer within ${timeoutMs} ms`);
+      throw new PostFailedError('network', `could not reach ${url.host}: ${(error as Error).message}`);
+    }
+    let read = 0;
+    try {
+      for await (const chunk of response.body) {
+        read += (chunk as Buffer).length;
+        if (read >= maxBytes) break;
+      }
+    } catch {
+      // the status is what counts; a body cut short (or too slow) does not change it
+    } finally {
+      discard(response.body);
+    }
+    return { statusCode: response.statusCode, headers: response.headers };
+  } finally {
+    await agent.close().catch(() => {});
+  }
+}

@@ -2,6 +2,7 @@ import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Preset } from '../shared/presets.ts';
 import type { Storage } from '../shared/storage.ts';
+import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import type { BatchSessions } from './batch-session.ts';
 import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';
 import { connectStage } from './stages/connect.ts';
@@ -37,6 +38,8 @@ export interface LifecycleDeps {
   backendFor(preset: Preset): BackendCall;
   settings: WorkerSettings;
   batchSessions: BatchSessions;
+  /** job.started / job.progress / job.succeeded webhooks, enqueued right after the change */
+  webhooks: Pick<WebhookEmitter, 'emitJobEvent' | 'emitJobProgress' | 'reconcileJobEvents'>;
 }
 
 /**
@@ -57,8 +60,11 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
   });
   if (!started) {
     logger.info({ status: job.status }, 'job is no longer runnable; skipping it');
+    // a worker that died between a terminal status write and its webhook left the event unsent; the id makes this a no-op otherwise
+    await deps.webhooks.reconcileJobEvents(job.id);
     return;
   }
+  await deps.webhooks.emitJobEvent('job.started', job.id);
 
   let endTurn: (() => Promise<void>) | undefined;
   try {
@@ -72,6 +78,7 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
       }
       const [from, to] = PROGRESS_SPAN[stage.step];
       await deps.records.update(job.id, { stage: stage.name, progress: from });
+      await deps.webhooks.emitJobProgress(job);
       logger.info({ stage: stage.name, step: stage.step }, 'stage started');
       const started = performance.now();
       await stage.run(stageContext(deps, job, logger, signal, from, to));
@@ -82,6 +89,8 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
   }
   const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
+  if (succeeded) await deps.webhooks.emitJobEvent('job.succeeded', job.id);
+  else await deps.webhooks.reconcileJobEvents(job.id);
 }
 
 function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signal: AbortSignal, from: number, to: number): StageContext {
@@ -100,6 +109,7 @@ function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signa
       if (value <= shown) return;
       shown = value;
       await deps.records.update(job.id, { progress: value });
+      await deps.webhooks.emitJobProgress(job);
     },
     async checkpoint(patch) {
       job.checkpoint = await deps.records.checkpoint(job.id, job.checkpoint, patch);

@@ -3,12 +3,15 @@ import { skillForPreset } from '../shared/backend/attribution.ts';
 import { BackendClient } from '../shared/backend/client.ts';
 import type { Config } from '../shared/config.ts';
 import { BatchRecords } from '../shared/batch-record.ts';
+import { batchView } from '../shared/batch-view.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { PRESETS, type Preset } from '../shared/presets.ts';
 import { cancelChannel } from '../shared/queues.ts';
 import { createRedis } from '../shared/redis.ts';
 import { LocalStorage } from '../shared/storage.ts';
+import { createWebhookQueue, webhookBaseUrl } from '../shared/webhooks/events.ts';
+import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { createBackendCalls } from './backend-call.ts';
 import { BackendTokens } from './backend-token.ts';
 import { createBatchWorker } from './batch-worker.ts';
@@ -16,6 +19,7 @@ import { BatchSessions } from './batch-session.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
 import { startWatchdog } from './watchdog.ts';
+import { createWebhookDeliveryWorker } from './webhook-delivery.ts';
 
 export interface RunningWorker {
   close(): Promise<void>;
@@ -44,6 +48,8 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   });
   const records = new JobRecords(redis, config.REDIS_PREFIX);
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
+  const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
+  const webhooks = createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }));
   const cancellation = await Cancellation.listen(createRedis(config.REDIS_URL), cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(
     {
@@ -57,6 +63,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
       },
       batchSessions: new BatchSessions(redis, batches),
+      webhooks: webhooks.emitter,
     },
     {
       connection: redis,
@@ -70,8 +77,37 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     },
   );
   await worker.waitUntilReady();
-  const batchWorker = createBatchWorker({ records, batches, logger, onCompleted: async () => {} }, redis, config.REDIS_PREFIX);
-  const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000);
+  const batchWorker = createBatchWorker(
+    {
+      records,
+      batches,
+      logger,
+      onCompleted: async (batch, jobs) =>
+        void (await webhooks.emitter.emitBatchEvent({
+          tenant: batch.tenant,
+          batchId: batch.id,
+          data: batchView(batch, jobs, webhookBaseUrl(config)),
+          url: batch.webhookUrl,
+          events: batch.webhookEvents,
+        })),
+    },
+    redis,
+    config.REDIS_PREFIX,
+  );
+  const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000, webhooks.emitter);
+  // deliveries run in their own queue and worker, never inside a render job
+  const deliveries = createWebhookDeliveryWorker(
+    {
+      store: webhooks.store,
+      secrets: webhooks.secrets,
+      logger: logger.child({ component: 'webhooks' }),
+      allowlist: config.URL_FETCH_ALLOWLIST,
+      retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+      timeoutMs: config.WEBHOOK_TIMEOUT_S * 1000,
+    },
+    { connection: redis, prefix: config.REDIS_PREFIX },
+  );
+  await deliveries.waitUntilReady();
   logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
   return {
     /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish before they are cut off (BullMQ hands them to another worker). */
@@ -81,6 +117,8 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       await graceful;
       clearTimeout(timer);
       await batchWorker.close();
+      await deliveries.close();
+      await webhookQueue.close();
       await watchdog.close();
       await cancellation.close();
       await connections.close();

@@ -47,6 +47,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       if (signal.aborted && (await deps.records.get(jobId))?.status === 'canceled') {
         deps.logger.info({ job_id: jobId, attempt }, 'job canceled while running');
         await cancelBackendRender(deps, jobId);
+        await deps.webhooks.reconcileJobEvents(jobId); // in case the API stopped between the cancel and its webhook
         return;
       }
       const outcome = classifyError(error, await options.classifyContext());
@@ -63,7 +64,8 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         if (record) await deps.records.checkpoint(jobId, record.checkpoint, SESSION_SCOPED);
       }
       if (outcome.action === 'fail' || attempt >= (bullJob.opts.attempts ?? 1)) {
-        await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
+        const failed = await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
+        if (failed) await deps.webhooks.emitJobEvent('job.failed', jobId);
         throw new UnrecoverableError(failure.message);
       }
       await deps.records.update(jobId, { error: failure.toInfo() });

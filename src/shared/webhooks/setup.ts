@@ -1,0 +1,38 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.ts';
+import type { JobRecords } from '../job-record.ts';
+import type { Logger } from '../logger.ts';
+import { WebhookEmitter } from './emitter.ts';
+import { webhookBaseUrl, type WebhookJobData } from './events.ts';
+import { WebhookSecrets } from './secrets.ts';
+import { WebhookStore } from './store.ts';
+
+export interface WebhookParts {
+  store: WebhookStore;
+  secrets: WebhookSecrets;
+  emitter: WebhookEmitter;
+}
+
+/** The webhook pieces a process needs, from the configuration (the API and workers build the same ones). */
+export function createWebhookParts(
+  config: Config,
+  redis: Redis,
+  records: JobRecords,
+  queue: Pick<Queue<WebhookJobData>, 'add'>,
+  logger: Logger,
+): WebhookParts {
+  const store = new WebhookStore(redis, config.REDIS_PREFIX);
+  const secrets = new WebhookSecrets(redis, config.REDIS_PREFIX, config.WEBHOOK_SECRETS);
+  const emitter = new WebhookEmitter({
+    redis,
+    prefix: config.REDIS_PREFIX,
+    records,
+    store,
+    queue,
+    baseUrl: webhookBaseUrl(config),
+    retrySchedule: config.WEBHOOK_RETRY_SCHEDULE,
+    logger,
+  });
+  return { store, secrets, emitter };
+}
