@@ -13,6 +13,8 @@ import { jobActionRoutes } from './routes/job-actions.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
 import { jobFileRoutes } from './routes/job-files.ts';
 import { batchRoutes } from './routes/batches.ts';
+import { revisionRoutes } from './routes/revisions.ts';
+import { creditRoutes } from './routes/credits.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
@@ -70,7 +72,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   });
   await app.register(authPlugin, { keys: options.apiKeys });
   await app.register(rateLimitPlugin, options.rateLimit);
-  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, webhookRoutes]) {
+  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, revisionRoutes, creditRoutes, webhookRoutes]) {
     await app.register(routes, { services });
   }
   return app;

@@ -2,6 +2,7 @@ import { FlowProducer, type Queue } from 'bullmq';
 import { request } from 'undici';
 import { apiKeysByKey, DEV_TENANT, type Config } from '../shared/config.ts';
 import { BatchRecords } from '../shared/batch-record.ts';
+import { CreditsCache } from '../shared/credits-cache.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
@@ -66,6 +67,7 @@ export function createApiServices(
     queue,
     submission,
     batches,
+    credits: new CreditsCache(redis, config.REDIS_PREFIX),
     batchSubmission: new BatchSubmission(submission, records, batches, flows, retry),
     watcher: new JobWatcher(subscriber, records),
     uploads: new UploadStore(redis, config.REDIS_PREFIX),

@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
 import type { BatchRecords } from '../shared/batch-record.ts';
+import type { CreditsCache } from '../shared/credits-cache.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
 import type { Storage } from '../shared/storage.ts';
@@ -16,6 +17,7 @@ export interface ApiServices {
   queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>;
   submission: JobSubmission;
   batches: BatchRecords;
+  credits: CreditsCache;
   batchSubmission: BatchSubmission;
   watcher: JobWatcher;
   uploads: UploadStore;

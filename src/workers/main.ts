@@ -15,6 +15,8 @@ import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { createBackendCalls } from './backend-call.ts';
 import { BackendTokens } from './backend-token.ts';
 import { createBatchWorker } from './batch-worker.ts';
+import { startCreditsRefresh } from './credits-refresh.ts';
+import { CreditsCache } from '../shared/credits-cache.ts';
 import { BatchSessions } from './batch-session.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
@@ -94,6 +96,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     redis,
     config.REDIS_PREFIX,
   );
+  const creditsRefresh = startCreditsRefresh(createBackendCalls(clientFor, tokens)('motion'), new CreditsCache(redis, config.REDIS_PREFIX), config.CREDITS_REFRESH_S * 1000, logger);
   const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000, webhooks.emitter);
   // deliveries run in their own queue and worker, never inside a render job
   const deliveries = createWebhookDeliveryWorker(
@@ -119,6 +122,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       await batchWorker.close();
       await deliveries.close();
       await webhookQueue.close();
+      creditsRefresh.stop();
       await watchdog.close();
       await cancellation.close();
       await connections.close();
