@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { mp4OutputArgs, videoEncoderArgs } from '../src/engine/render/encoder.ts';
 import { renderDraft } from '../src/engine/renderer.ts';
 import { draftSchema, type Draft } from '../src/shared/draft.ts';
+import { cpuSeconds } from './lib/cpu-time.ts';
 import { PeakMemorySampler } from './lib/peak-memory.ts';
 
 const RUNS = 3;
@@ -26,7 +27,7 @@ function ffmpeg(args: string[]): void {
   execFileSync('ffmpeg', ['-nostdin', '-hide_banner', '-v', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-/** A 4000×3000 photo-like JPEG: colour gradients, structure, fine grain. */
+/** A 4000×3000 photo-like JPEG: colour gradients, structure, fine grain; 4:2:0 as phone cameras write them. */
 function makePhoto(name: string, seed: number): string {
   const file = path.join(work, name);
   const colours = ['0x3050a0:0xe0a040', '0x206040:0xf0d0a0', '0x802040:0x40a0e0', '0x404040:0xf0f0c0', '0x105080:0xe06030'][seed % 5]!.split(':');
@@ -37,7 +38,7 @@ function makePhoto(name: string, seed: number): string {
     '-filter_complex',
     '[0:v]trim=end_frame=1,format=rgb24[g];[1:v]trim=end_frame=1,scale=4000:3000:flags=bicubic,format=rgb24[m];' +
       `[2:v]trim=end_frame=1,format=rgb24[t];[g][m]blend=all_mode=overlay:all_opacity=0.6[gm];[gm][t]blend=all_mode=overlay:all_opacity=0.3,noise=alls=10:allf=u+${seed}`,
-    '-frames:v', '1', '-q:v', '2', file,
+    '-frames:v', '1', '-pix_fmt', 'yuvj420p', '-q:v', '2', file,
   ]);
   return file;
 }
@@ -83,27 +84,31 @@ const seconds = (ms: number) => ms / 1000;
 async function timeRender(draft: Draft, outPath: string) {
   const sampler = new PeakMemorySampler();
   const started = performance.now();
+  const cpuBefore = cpuSeconds();
   await renderDraft(draft, { resolveLocalPath: (src) => path.join(work, src), outPath });
   const wallMs = performance.now() - started;
+  const cpuS = cpuSeconds() - cpuBefore;
   const memory = sampler.stop();
   const encoder = memory.children.filter((c) => c.command.includes(' -progress '));
   const decoders = memory.children.filter((c) => !c.command.includes(' -progress '));
   return {
     wallMs,
+    cpuS,
     encoderPeakMb: Math.max(0, ...encoder.map((c) => c.peakKb)) / 1024,
     decoderPeakMb: Math.max(0, ...decoders.map((c) => c.peakKb)) / 1024,
     nodePeakMb: memory.selfPeakKb / 1024,
   };
 }
 
-function timeFloor(draft: Draft, rawPath: string, frames: number): number {
+function timeFloor(draft: Draft, rawPath: string, frames: number): { wallMs: number; cpuS: number } {
   const { width, height, fps } = draft.m;
   const started = performance.now();
+  const cpuBefore = cpuSeconds();
   ffmpeg([
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', `file:${rawPath}`,
     '-frames:v', String(frames), ...videoEncoderArgs(draft.m.quality), '-an', ...mp4OutputArgs(path.join(work, 'floor.mp4')),
   ]);
-  return performance.now() - started;
+  return { wallMs: performance.now() - started, cpuS: cpuSeconds() - cpuBefore };
 }
 
 async function main() {
@@ -126,7 +131,9 @@ async function main() {
     }
     rmSync(rawPath, { force: true });
     const wallS = seconds(median(renders.map((r) => r.wallMs)));
-    const floorS = seconds(median(floors));
+    const floorS = seconds(median(floors.map((f) => f.wallMs)));
+    const cpuS = median(renders.map((r) => r.cpuS));
+    const floorCpuS = median(floors.map((f) => f.cpuS));
     const result = {
       name,
       frames,
@@ -135,23 +142,31 @@ async function main() {
       realtime: draft.d / 1000 / wallS,
       floorS,
       ratio: wallS / floorS,
+      cpuS,
+      floorCpuS,
+      cpuRatio: cpuS / floorCpuS,
       encoderPeakMb: Math.max(...renders.map((r) => r.encoderPeakMb)),
       decoderPeakMb: Math.max(...renders.map((r) => r.decoderPeakMb)),
       nodePeakMb: Math.max(...renders.map((r) => r.nodePeakMb)),
-      runs: { renderS: renders.map((r) => seconds(r.wallMs)), floorS: floors.map(seconds) },
+      runs: { renderS: renders.map((r) => seconds(r.wallMs)), floorS: floors.map((f) => seconds(f.wallMs)), renderCpuS: renders.map((r) => r.cpuS), floorCpuS: floors.map((f) => f.cpuS) },
     };
     results.push(result);
-    say(`${name}: ${result.wallS.toFixed(2)} s, floor ${result.floorS.toFixed(2)} s, ratio ${result.ratio.toFixed(2)}`);
+    say(`${name}: ${result.wallS.toFixed(2)} s, floor ${result.floorS.toFixed(2)} s, ratio ${result.ratio.toFixed(2)} (CPU ${result.cpuRatio.toFixed(2)})`);
   }
 
   const rows = [
-    ['case', 'wall s', 'realtime', 'floor s', 'ratio', 'encoder MB', 'decoder MB', 'node MB'],
-    ...results.map((r) => [r.name, r.wallS.toFixed(2), `${r.realtime.toFixed(2)}x`, r.floorS.toFixed(2), r.ratio.toFixed(2), r.encoderPeakMb.toFixed(0), r.decoderPeakMb.toFixed(0), r.nodePeakMb.toFixed(0)]),
+    ['case', 'wall s', 'realtime', 'floor s', 'ratio', 'CPU s', 'floor CPU s', 'CPU ratio', 'encoder MB', 'decoder MB', 'node MB'],
+    ...results.map((r) => [
+      r.name, r.wallS.toFixed(2), `${r.realtime.toFixed(2)}x`, r.floorS.toFixed(2), r.ratio.toFixed(2),
+      r.cpuS.toFixed(2), r.floorCpuS.toFixed(2), r.cpuRatio.toFixed(2),
+      r.encoderPeakMb.toFixed(0), r.decoderPeakMb.toFixed(0), r.nodePeakMb.toFixed(0),
+    ]),
   ];
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   say('');
   for (const row of rows) say(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
   say(`\nmedian of ${RUNS}; floor = the same frames encoded from a raw file with the same x264 settings; ` +
+    'CPU = user + system seconds of this process and its ffmpegs (steadier than wall time on a shared machine); ' +
     'memory = peak RSS (VmHWM) of the encoder ffmpeg, of the largest decoder ffmpeg, and of this Node process');
 
   const git = (args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' }).trim();

@@ -235,6 +235,15 @@ describe('render options, checked on the MP4', () => {
       expect(meanAbsDifference(frames[59]!, frames[74]!)).toBeLessThan(0.5);
     });
 
+    it('a video with a motion is moved frame by frame and keeps its timing', async () => {
+      const still = await decodeFrames(await folder.render(slideshow([{ src: 'clip.mp4', d: 1000 }]), 'video-still.mp4'), W, H);
+      const zoomed = await decodeFrames(await folder.render(slideshow([{ src: 'clip.mp4', d: 1000, m: { motion: 'zoom-in', intensity: 0.3 } }]), 'video-zoom.mp4'), W, H);
+      expect(zoomed).toHaveLength(30);
+      // the same moment of the clip, whole at the start of the zoom and 1.3× larger at its end
+      expect(meanAbsDifference(zoomed[0]!, still[0]!)).toBeLessThan(1.5);
+      expect(bandStats(zoomed[29]!, W, 0, H).mean).toBeCloseTo(bandStats(still[29]!, W, 0, H).mean, -1);
+    });
+
     it('a GIF shows its first frame; a WebP still renders', async () => {
       const file = await folder.render(slideshow([{ src: 'two.gif', d: 500 }, { src: 'still.webp', d: 500 }]), 'gif.mp4');
       const frames = await decodeFrames(file, W, H, 'rgb24');

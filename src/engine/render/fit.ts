@@ -15,9 +15,11 @@ const finish = 'scale=out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420
 export function fitFilter(fit: Fit, { width, height }: Size, background: string): string {
   const scaled = (mode: 'increase' | 'decrease') =>
     `scale=${width}:${height}:force_original_aspect_ratio=${mode}:force_divisible_by=2:${lanczos}`;
+  // cropping to the frame's shape first spares scaling the pixels a cover crop would throw away
+  const cropToShape = `crop=w=min(iw\\,ih*${width}/${height}):h=min(ih\\,iw*${height}/${width})`;
   switch (fit) {
     case 'cover':
-      return `${scaled('increase')},crop=${width}:${height},${finish}`;
+      return `${cropToShape},scale=${width}:${height}:${lanczos},${finish}`;
     case 'contain':
       return `${scaled('decrease')},pad=${width}:${height}:(ow-iw)/2:(oh-ih)/2:color=${ffmpegColor(background)},${finish}`;
     case 'contain-blur': {
