@@ -139,7 +139,7 @@ describe('decoding', () => {
     const plan = planRender(draftOf([{ src: 'c.webm', s: 0, d: 1000, m: { motion: 'static', in: 2500 } }], 1000), resolve);
     const args = decoderArgs(plan.videos[0]!, plan.geometry, 30);
     expect(args.slice(args.indexOf('-ss'), args.indexOf('-ss') + 4)).toEqual(['-ss', '2.5', '-i', 'file:/data/c.webm']);
-    expect(after(args, '-vf')).toMatch(/^fps=30,scale=1080:1920:force_original_aspect_ratio=increase/);
+    expect(after(args, '-vf')).toMatch(/^fps=30,crop=w=min\(iw\\,ih\*1080\/1920\):h=min\(ih\\,iw\*1920\/1080\),scale=1080:1920:/);
     expect(after(args, '-frames:v')).toBe('30');
   });
 });
