@@ -6,7 +6,7 @@ import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import { BATCH_QUEUE, RENDER_QUEUE, renderJobOptions, type RetryPolicy } from '../shared/queues.ts';
 import type { JobIntake } from './job-intake.ts';
 import { written, type JobSubmission } from './job-submission.ts';
-import { DEFAULT_WEBHOOK_EVENTS, type CreateBatchBody } from './schemas/batches.ts';
+import { DEFAULT_BATCH_WEBHOOK_EVENTS, type CreateBatchBody } from './schemas/batches.ts';
 
 /**
  * A batch becomes one BullMQ flow, added atomically: a parent in the batches
@@ -36,7 +36,7 @@ export class BatchSubmission {
       createdAt: new Date().toISOString(),
       metadata: body.metadata,
       webhookUrl: body.webhook_url,
-      webhookEvents: body.webhook_events ?? [...DEFAULT_WEBHOOK_EVENTS],
+      webhookEvents: body.webhook_events ?? [...DEFAULT_BATCH_WEBHOOK_EVENTS],
     };
     try {
       await this.batches.create(batch);

@@ -8,13 +8,13 @@ export interface BatchWorkerDeps {
   records: JobRecords;
   batches: BatchRecords;
   logger: Logger;
-  /** called once per batch, when its last item has ended */
+  /** called when the batch's last item has ended (again if that run was interrupted; it must be idempotent) */
   onCompleted(batch: BatchRecord, jobs: JobRecord[]): Promise<void>;
 }
 
 /**
  * The parent of a batch's flow: BullMQ runs it once every item has ended
- * (failed items included). It marks the batch complete exactly once.
+ * (failed items included). It marks the batch complete once.
  */
 export function createBatchWorker(deps: BatchWorkerDeps, connection: ConnectionOptions, prefix: string): Worker<BatchJobData> {
   return new Worker<BatchJobData>(
@@ -22,11 +22,12 @@ export function createBatchWorker(deps: BatchWorkerDeps, connection: ConnectionO
     async (job) => {
       const batch = await deps.batches.get(job.data.batchId);
       if (!batch) return;
-      const completedAt = new Date().toISOString();
-      if (!(await deps.batches.complete(batch.id, completedAt))) return;
+      const first = await deps.batches.complete(batch.id, new Date().toISOString());
+      const completed = (await deps.batches.get(batch.id)) as BatchRecord;
       const jobs = await deps.records.getMany(batch.jobIds);
-      deps.logger.info({ batch_id: batch.id, jobs: jobs.length }, 'batch completed');
-      await deps.onCompleted({ ...batch, completedAt }, jobs);
+      if (first) deps.logger.info({ batch_id: batch.id, jobs: jobs.length }, 'batch completed');
+      // also when a crashed run had already marked it: the event's id is fixed, so it is not sent twice
+      await deps.onCompleted(completed, jobs);
     },
     { connection, prefix },
   );

@@ -219,23 +219,25 @@ describe('webhooks delivered over HTTP to a real receiver', () => {
     expect(second?.headers['webhook-id']).not.toBe(first?.headers['webhook-id']);
   });
 
-  it('sends batch.completed once, with the batch exactly as GET returns it', async () => {
+  it('sends one batch.completed (its default event) for a batch of 20, with the batch exactly as GET returns it', async () => {
     const secret = await secretOf();
     const hook = receiver.answer('/batch', () => ({ status: 200 }));
     const missing = `${receiver.url}/missing.jpg`;
     const response = await fetch(`${service.url}/v1/batches`, {
       method: 'POST',
       headers: { authorization: `Bearer ${KEY_A}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ items: [{ images: [missing] }, { images: [missing] }], webhook_url: hook, webhook_events: ['batch.completed'] }),
+      body: JSON.stringify({ items: Array.from({ length: 20 }, () => ({ images: [missing] })), webhook_url: hook }),
     });
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
     const [completed] = await receiver.waitFor('/batch', 1);
-    expect(verify(secret, completed as Received)).toMatchObject({ type: 'batch.completed', data: { id, status: 'failed' } });
+    expect(verify(secret, completed as Received)).toMatchObject({ type: 'batch.completed', data: { id, status: 'failed', counts: { failed: 20 } } });
     expect(completed?.headers['webhook-id']).toBe(`evt_${id.slice(4)}_completed`);
     expect(completed?.event.data).toEqual((await call('GET', `/v1/batches/${id}`)).body);
     const list = await deliveriesUntil(`batch_id=${id}`, (l) => l.length > 0);
     expect(list.map((d) => [d.type, d.status, d.job_id])).toEqual([['batch.completed', 'delivered', null]]);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.at('/batch')).toHaveLength(1);
   });
 
   it("rotates a tenant's secret: signed with both for the overlap; tenants see only their own deliveries", async () => {

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '../../shared/job-record.ts';
 import { createJobBodySchema, jobSchema, metadataSchema } from './jobs.ts';
 
-export { DEFAULT_WEBHOOK_EVENTS } from './jobs.ts';
+/** What a batch's own webhook_url receives unless webhook_events says otherwise. */
+export const DEFAULT_BATCH_WEBHOOK_EVENTS = ['batch.completed'] as const;
 
 export const MAX_BATCH_ITEMS = 500;
 
@@ -10,7 +11,7 @@ export const createBatchBodySchema = z
   .object({
     items: z.array(createJobBodySchema).min(1).max(MAX_BATCH_ITEMS).describe('One job body per product; each gets its own render'),
     webhook_url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Receives `batch.completed` once the last item has ended'),
-    webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional(),
+    webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional().describe('Default `["batch.completed"]`; items send their own job events to their own webhook_url'),
     metadata: metadataSchema.default({}),
   })
   .strict()
