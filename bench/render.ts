@@ -2,9 +2,9 @@
  * Render benchmark: `npm run bench:render`.
  *
  * For each case it renders the draft through the engine's own renderDraft
- * three times and, in between, encodes the same frames with the same x264
- * settings from a raw file (the encode-only floor: no decoding, no motion, no
- * filters, no audio), then prints the medians, their ratio, the realtime
+ * three times and, in between, encodes the very frames the render hands
+ * x264, from a raw file, with the same x264 settings (the encode-only floor:
+ * no decoding, no motion, no filters, no audio), then prints the medians, their ratio, the realtime
  * factor and peak memory, and writes bench/results/render-<date>.json.
  */
 import { execFileSync } from 'node:child_process';
@@ -120,9 +120,8 @@ async function main() {
     const outPath = path.join(work, 'out.mp4');
     const rawPath = path.join(work, 'frames.yuv');
     const frames = Math.round((draft.d * draft.m.fps) / 1000);
-    // a warm-up render, whose frames become the floor's input
-    await renderDraft(draft, { resolveLocalPath: (src) => path.join(work, src), outPath });
-    ffmpeg(['-i', outPath, '-f', 'rawvideo', '-pix_fmt', 'yuv420p', rawPath]);
+    // the floor's input: exactly the frames the render hands x264 (its moving pictures, transitions and captions)
+    await renderDraft(draft, { resolveLocalPath: (src) => path.join(work, src), outPath: rawPath, rawFrames: true });
     const renders = [];
     const floors = [];
     for (let run = 0; run < RUNS; run++) {
@@ -165,7 +164,7 @@ async function main() {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   say('');
   for (const row of rows) say(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
-  say(`\nmedian of ${RUNS}; floor = the same frames encoded from a raw file with the same x264 settings; ` +
+  say(`\nmedian of ${RUNS}; floor = the frames the render hands x264, encoded from a raw file with the same settings; ` +
     'CPU = user + system seconds of this process and its ffmpegs (steadier than wall time on a shared machine); ' +
     'memory = peak RSS (VmHWM) of the encoder ffmpeg, of the largest decoder ffmpeg, and of this Node process');
 

@@ -20,6 +20,8 @@ export interface EncoderFiles {
   outPath: string;
   /** one text file per caption, in plan order (their text never enters the command) */
   captionFiles: string[];
+  /** write the finished frames uncompressed (raw yuv420p, no audio) instead: what x264 would get, for measuring it alone */
+  rawFrames?: boolean;
 }
 
 /** The filtergraph: the frame stream through transitions and captions to [vout], the audio to [aout]. */
@@ -44,17 +46,18 @@ export function renderGraph(plan: RenderPlan, captionFiles: string[]): string {
  */
 export function buildRenderCommand(plan: RenderPlan, files: EncoderFiles): string[] {
   const { width, height, fps } = plan.geometry;
-  const hasAudio = plan.audio.length > 0;
+  const hasAudio = plan.audio.length > 0 && !files.rawFrames;
+  const output = files.rawFrames
+    ? ['-an', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', `file:${files.outPath}`]
+    : [...videoEncoderArgs(plan.quality), ...(hasAudio ? AUDIO_ENCODER_ARGS : ['-an']), ...mp4OutputArgs(files.outPath)];
   return [
     '-nostdin', '-y', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-nostats',
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', `pipe:${FRAME_STREAM_FD}`,
-    ...audioInputArgs(plan.audio),
-    '-filter_complex', renderGraph(plan, files.captionFiles),
+    ...(hasAudio ? audioInputArgs(plan.audio) : []),
+    '-filter_complex', renderGraph(hasAudio ? plan : { ...plan, audio: [] }, files.captionFiles),
     '-map', '[vout]',
     ...(hasAudio ? ['-map', '[aout]'] : []),
     '-r', String(fps),
-    ...videoEncoderArgs(plan.quality),
-    ...(hasAudio ? AUDIO_ENCODER_ARGS : ['-an']),
-    ...mp4OutputArgs(files.outPath),
+    ...output,
   ];
 }

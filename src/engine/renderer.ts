@@ -15,6 +15,8 @@ export interface RenderDraftOptions {
   /** fraction 0–1 of the output written, from ffmpeg's own `-progress` clock */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /** write the finished frames as raw yuv420p, unencoded (see EncoderFiles.rawFrames) */
+  rawFrames?: boolean;
 }
 
 /** Turns ffmpeg's `-progress` key=value lines (which may arrive split) into fractions of the output duration. */
@@ -62,7 +64,7 @@ export async function renderDraft(draft: Draft, options: RenderDraftOptions): Pr
   const timer = setTimeout(() => controller.abort(new Error(`render timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
     const captionFiles = await writeCaptionFiles(plan, workDir);
-    const encoder = startFfmpeg(buildRenderCommand(plan, { outPath: partPath, captionFiles }), {
+    const encoder = startFfmpeg(buildRenderCommand(plan, { outPath: partPath, captionFiles, rawFrames: options.rawFrames }), {
       signal: controller.signal,
       extraPipes: 1,
       onStdoutText: progressReader(durationS, options.onProgress ?? (() => {})),

@@ -42,6 +42,14 @@ describe('buildRenderCommand', () => {
     expect(graphOf(args)).toBe('[0:v]null[timeline];[timeline]null[vout]');
   });
 
+  it('can hand over the finished frames raw instead of encoding them (the benchmark measures x264 alone on them)', () => {
+    const music = { tt: 1, sg: [{ s: 0, d: 1000, src: 'song.mp3', m: {} }] };
+    const args = buildRenderCommand(planRender(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { tracks: [music] }), resolve), { ...files, rawFrames: true });
+    expect(args.slice(-6)).toEqual(['-an', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'file:/out/x.mp4']);
+    expect(args).not.toContain('libx264');
+    expect(args).not.toContain('file:/data/song.mp3');
+  });
+
   it('quality high uses a slower preset', () => {
     const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { m: { quality: 'high' } }));
     expect([after(args, '-preset'), after(args, '-crf')]).toEqual(['slow', '22']);
