@@ -22,7 +22,8 @@ import { assembleModule, I32, op, V128, type Code } from './wasm-assembler.ts';
  * up to 47 bytes past the source columns it uses: the caller leaves slack.
  */
 const P = { src: 0, stride: 1, dst: 2, dstWidth: 3, dstHeight: 4, cols: 5, rows: 6, tmp: 7, c0: 8, c1: 9 } as const;
-const L = { y: 10, upper: 11, lower: 12, out: 13, col: 14, rowEnd: 15, group: 16, right: 17, left: 18, a: 19, b: 20, half: 21, weight: 22 } as const;
+// locals: 10–16 and 22–23 are i32, 17–21 v128 (as declared in the module below)
+const L = { y: 10, upper: 11, lower: 12, out: 13, col: 14, rowEnd: 15, group: 16, right: 17, left: 18, a: 19, b: 20, half: 21, weight: 22, rowEntry: 23 } as const;
 
 const ROW_ENTRY = 8;
 export const COL_GROUP_BYTES = 64;
@@ -46,10 +47,10 @@ const body: Code = [
   op.block, op.loop,
   op.get(L.y), op.get(P.dstHeight), op.geU, op.brIf(1),
   // source rows and weights for this output row
-  op.get(P.rows), op.get(L.y), op.i32(ROW_ENTRY), op.mul, op.add, op.set(L.group),
-  op.get(P.src), op.get(L.group), op.load(0), op.get(P.stride), op.mul, op.add, op.set(L.upper),
+  op.get(P.rows), op.get(L.y), op.i32(ROW_ENTRY), op.mul, op.add, op.set(L.rowEntry),
+  op.get(P.src), op.get(L.rowEntry), op.load(0), op.get(P.stride), op.mul, op.add, op.set(L.upper),
   op.get(L.upper), op.get(P.stride), op.add, op.set(L.lower),
-  op.get(L.group), op.load(4), op.set(L.weight),
+  op.get(L.rowEntry), op.load(4), op.set(L.weight),
   op.get(L.weight), op.i16x8Splat, op.set(L.right),
   op.i32(256), op.get(L.weight), op.sub, op.i16x8Splat, op.set(L.left),
   // 1. vertical blend of columns c0..c1 into tmp
@@ -81,7 +82,7 @@ const body: Code = [
 ];
 
 const WASM = assembleModule([
-  { exportName: 'warpPlane', params: Array(10).fill(I32), locals: [...Array(7).fill(I32), ...Array(5).fill(V128), I32], body },
+  { exportName: 'warpPlane', params: Array(10).fill(I32), locals: [...Array(7).fill(I32), ...Array(5).fill(V128), I32, I32], body },
 ]);
 
 /** The part of the WebAssembly API used here (the project's TypeScript libs leave it out). */
