@@ -141,6 +141,26 @@ describe('the lifecycle meets every backend error and fault', () => {
     expect([twice.instructions, twice.renders]).toEqual([1, 2]);
   });
 
+  it('cancelling a job while it renders cancels the render at the backend too', async () => {
+    await arm({ kind: 'render-delay', seconds: 3 });
+    const form = new FormData();
+    form.append('images', photo, 'p.jpg');
+    form.append('options', JSON.stringify({ duration_s: 1, aspect_ratio: '1:1', resolution: '720p' }));
+    const created = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form });
+    const { id } = (await created.json()) as { id: string };
+    for (let job = await records.get(id); !job?.checkpoint.renderStartedAt; job = await records.get(id)) await new Promise((r) => setTimeout(r, 20));
+    const canceled = await fetch(`${service.url}/v1/jobs/${id}/cancel`, { method: 'POST', headers: { authorization: 'Bearer dev-key' } });
+    expect(canceled.status).toBe(200);
+    const renderId = (await records.get(id))?.checkpoint.renderId;
+    let render: { status: string; error: string | null } | undefined;
+    for (let i = 0; i < 100 && render?.status !== 'failed'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      render = ((await engine('GET', '/_engine/renders')) as { renders: { id: string; status: string; error: string | null }[] }).renders.find((r) => r.id === renderId);
+    }
+    expect(render).toMatchObject({ status: 'failed', error: 'canceled' });
+    expect((await records.get(id))?.status).toBe('canceled');
+  });
+
   it('a dropped stream, a reply without text, a stream gone quiet and a slow render all end with one instruction and one render', async () => {
     const rules = [{ kind: 'drop-stream', after_events: 1 }, { kind: 'no-text' }, { kind: 'slow-agent', seconds: 2.5 }, { kind: 'render-delay', seconds: 1.5 }];
     for (const rule of rules) {
