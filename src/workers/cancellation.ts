@@ -25,6 +25,11 @@ export class Cancellation {
     return bullSignal ? AbortSignal.any([controller.signal, bullSignal]) : controller.signal;
   }
 
+  /** Stops every job this worker runs (shutdown after its grace period); they are retried elsewhere from their checkpoints. */
+  abortAll(): void {
+    for (const controller of this.running.values()) controller.abort(new Error('worker shutting down'));
+  }
+
   finish(jobId: string): void {
     this.running.delete(jobId);
   }

@@ -113,10 +113,10 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   await deliveries.waitUntilReady();
   logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
   return {
-    /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish before they are cut off (BullMQ hands them to another worker). */
+    /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish, then are stopped where they are and retried by another worker from their checkpoints. */
     async close() {
       const graceful = worker.close();
-      const timer = setTimeout(() => void worker.close(true), config.SHUTDOWN_GRACE_S * 1000);
+      const timer = setTimeout(() => cancellation.abortAll(), config.SHUTDOWN_GRACE_S * 1000);
       await graceful;
       clearTimeout(timer);
       await batchWorker.close();

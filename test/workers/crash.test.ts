@@ -83,4 +83,29 @@ describe('workers killed with SIGKILL at every stage', () => {
     expect(sessions.reduce((n, s) => n + s.instructions, 0)).toBe(1);
     expect(sessions.reduce((n, s) => n + s.renders, 0)).toBe(1);
   });
+
+  it('a worker stopped with SIGTERM exits after SHUTDOWN_GRACE_S, and another finishes its job with one instruction', async () => {
+    const before = (await engine('GET', '/_engine/stats')) as EngineStats;
+    await engine('POST', '/_engine/faults', { kind: 'slow-agent', seconds: 3 });
+    const leaving = spawnWorker(service.config, service.engineUrl, { SHUTDOWN_GRACE_S: '0.5' });
+    children.push(leaving);
+    const form = new FormData();
+    form.append('images', photo, 'p.jpg');
+    form.append('options', JSON.stringify({ duration_s: 1, aspect_ratio: '1:1', resolution: '720p' }));
+    const { id } = (await (await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form })).json()) as { id: string };
+    for (let job = await records.get(id); job?.stage !== 'instructing'; job = await records.get(id)) await new Promise((r) => setTimeout(r, 10));
+
+    const exited = new Promise<number | null>((resolve) => leaving.once('exit', (code) => resolve(code)));
+    leaving.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect((await records.get(id))?.status).toBe('running');
+
+    const rescuer = worker();
+    const job = await waitForJob(service.url, id, 'dev-key', 60_000);
+    await stopWorker(rescuer);
+    expect(job.status).toBe('succeeded');
+    const after = (await engine('GET', '/_engine/stats')) as EngineStats;
+    const known = new Set(before.sessions.map((s) => s.id));
+    expect(after.sessions.filter((s) => !known.has(s.id)).reduce((n, s) => n + s.instructions, 0)).toBe(1);
+  });
 });
