@@ -8,7 +8,7 @@
  * factor and peak memory, and writes bench/results/render-<date>.json.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -118,7 +118,8 @@ async function main() {
   const results = [];
   for (const { name, draft } of cases()) {
     const outPath = path.join(work, 'out.mp4');
-    const rawPath = path.join(work, 'frames.yuv');
+    // in memory where possible: writing back gigabytes to disk would slow the timed runs that follow
+    const rawPath = path.join(existsSync('/dev/shm') ? '/dev/shm' : work, `i2v-bench-frames-${process.pid}.yuv`);
     const frames = Math.round((draft.d * draft.m.fps) / 1000);
     // the floor's input: exactly the frames the render hands x264 (its moving pictures, transitions and captions)
     await renderDraft(draft, { resolveLocalPath: (src) => path.join(work, src), outPath: rawPath, rawFrames: true });

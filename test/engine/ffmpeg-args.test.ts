@@ -92,8 +92,9 @@ describe('the timeline in frames', () => {
     ]);
     const graph = graphOf(buildRenderCommand(plan, files));
     expect(graph).toContain('[0:v]segment=frames=45|75[s0][s1][s2]');
-    expect(graph).toContain(String.raw`[s1]select=outputs=2:expr=1+mod(n\,2)[a1][b1];[a1]setpts=N/(30*TB)[from1];[b1]setpts=N/(30*TB)[to1]`);
-    expect(graph).toContain('[from1][to1]xfade=transition=slideup:duration=0.5:offset=0,format=yuv420p[p1]');
+    expect(graph).toContain(String.raw`[s1]select=outputs=2:expr=1+mod(n\,2)[a1][b1];[a1]setpts=N/(30*TB),extractplanes=y+u+v[fromy1][fromu1][fromv1];`);
+    for (const plane of 'yuv') expect(graph).toContain(`[from${plane}1][to${plane}1]xfade=transition=slideup:duration=0.5:offset=0[x${plane}1]`);
+    expect(graph).toContain('[xy1][xu1][xv1]mergeplanes=0x001020:yuv420p[p1]');
     expect(graph).toContain('[p0][p1][p2]concat=n=3:v=1:a=0,setpts=N/(30*TB)[timeline]');
   });
 

@@ -32,11 +32,13 @@ export function streamPieces(videos: PlannedVideo[]): Piece[] {
 
 const seconds = (value: number) => String(Number(value.toFixed(6)));
 
+const PLANES = ['y', 'u', 'v'] as const;
+
 /**
  * The filters that turn the frame stream `[input]` into the timeline
- * `[output]`. Only transition frames go through xfade, which in ffmpeg 5.1
- * works in 4:4:4: converting every frame there and back would cost more than
- * the motion, and its buffers stay allocated to the end.
+ * `[output]`. Only transition frames go through xfade, and plane by plane: in
+ * ffmpeg 5.1 xfade takes no 4:2:0, and converting to 4:4:4 and back cost
+ * several times the blend itself (and kept its buffers to the end).
  */
 export function transitionGraph(videos: PlannedVideo[], geometry: RenderGeometry, input: string, output: string): string {
   const pieces = streamPieces(videos);
@@ -45,10 +47,14 @@ export function transitionGraph(videos: PlannedVideo[], geometry: RenderGeometry
   const chains = pieces.map((piece, i) => {
     if (piece.kind === 'range') return `[s${i}]setpts=PTS-STARTPTS[p${i}]`;
     const duration = seconds((piece.end - piece.start) / 2 / geometry.fps);
-    return (
-      `[s${i}]select=outputs=2:expr=1+mod(n\\,2)[a${i}][b${i}];[a${i}]${renumber}[from${i}];[b${i}]${renumber}[to${i}];` +
-      `[from${i}][to${i}]xfade=transition=${piece.type}:duration=${duration}:offset=0,format=yuv420p[p${i}]`
-    );
+    const sides = (side: string, from: string) => `[${from}${i}]${renumber},extractplanes=y+u+v${PLANES.map((plane) => `[${side}${plane}${i}]`).join('')}`;
+    return [
+      `[s${i}]select=outputs=2:expr=1+mod(n\\,2)[a${i}][b${i}]`,
+      sides('from', 'a'),
+      sides('to', 'b'),
+      ...PLANES.map((plane) => `[from${plane}${i}][to${plane}${i}]xfade=transition=${piece.type}:duration=${duration}:offset=0[x${plane}${i}]`),
+      `${PLANES.map((plane) => `[x${plane}${i}]`).join('')}mergeplanes=0x001020:yuv420p[p${i}]`,
+    ].join(';');
   });
   return [
     // segment hands each frame to exactly one piece
