@@ -67,12 +67,14 @@ describe('workers killed with SIGKILL at every stage', () => {
     const created = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form });
     const { id } = (await created.json()) as { id: string };
 
+    // the second worker starts once the victim has taken the job, so it is running when the victim dies
+    for (let job = await records.get(id); job?.status !== 'running'; job = await records.get(id)) await new Promise((r) => setTimeout(r, 2));
+    const rescuer = worker();
     for (let job = await records.get(id); !job || !point.at(job); job = await records.get(id)) {
       expect(job?.status).not.toBe('succeeded');
       await new Promise((r) => setTimeout(r, 5));
     }
     await stopWorker(victim, 'SIGKILL');
-    const rescuer = worker();
     const job = await waitForJob(service.url, id, 'dev-key', 60_000);
     await stopWorker(rescuer);
 
