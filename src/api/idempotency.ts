@@ -23,12 +23,14 @@ export class Idempotency {
     return `${this.prefix}:idem:${tenant}:${sha256(idempotencyKey)}`;
   }
 
-  async claim(tenant: string, idempotencyKey: string, bodyHash: string, jobId: string): Promise<Claim> {
+  /** `canonicalBody`: the request in a canonical form; only its hash is kept. */
+  async claim(tenant: string, idempotencyKey: string, canonicalBody: string, jobId: string): Promise<Claim> {
     const key = this.key(tenant, idempotencyKey);
+    const bodyHash = sha256(canonicalBody);
     const claimed = await this.redis.set(key, `${jobId} ${bodyHash}`, 'EX', IDEMPOTENCY_TTL_S, 'NX');
     if (claimed) return { kind: 'new' };
     const [existingJob, existingHash] = ((await this.redis.get(key)) ?? '').split(' ');
-    if (!existingJob) return this.claim(tenant, idempotencyKey, bodyHash, jobId);
+    if (!existingJob) return this.claim(tenant, idempotencyKey, canonicalBody, jobId);
     return existingHash === bodyHash ? { kind: 'replay', jobId: existingJob } : { kind: 'conflict', jobId: existingJob };
   }
 
@@ -38,6 +40,3 @@ export class Idempotency {
   }
 }
 
-export function bodyHash(canonical: string): string {
-  return sha256(canonical);
-}

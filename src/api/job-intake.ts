@@ -27,7 +27,7 @@ export interface IntakeDeps {
 export interface JobIntake {
   fields: JobFields;
   inputs: JobInput[];
-  bodyHash: string;
+  canonicalBody: string;
 }
 
 export function validationProblem(error: z.ZodError, prefix: string): ProblemError {
@@ -54,7 +54,7 @@ export async function intakeJsonBody(body: CreateJobBody, tenant: string, upload
   const audioUrl = body.options.audio?.url;
   const audio = audioUrl ? [await sourceInput(audioUrl, 'audio', tenant, uploads, 'body.options.audio.url')] : [];
   const { images: _images, ...fields } = body;
-  return { fields, inputs: [...images, ...audio], bodyHash: stringify(body) ?? '' };
+  return { fields, inputs: [...images, ...audio], canonicalBody: stringify(body) ?? '' };
 }
 
 /**
@@ -92,7 +92,7 @@ export async function intakeMultipart(request: FastifyRequest, deps: IntakeDeps,
     const audioUrl = parsed.data.options.audio?.url;
     if (audioUrl && inputs.some((input) => input.role === 'audio')) throw invalid('send the music either as an "audio" part or as options.audio.url, not both');
     const audio = audioUrl ? [await sourceInput(audioUrl, 'audio', request.tenant, deps.uploads, 'body.options.audio.url')] : [];
-    return { fields: parsed.data, inputs: [...inputs, ...audio], bodyHash: stringify({ fields: parsed.data, files: hashes }) ?? '' };
+    return { fields: parsed.data, inputs: [...inputs, ...audio], canonicalBody: stringify({ fields: parsed.data, files: hashes }) ?? '' };
   } catch (error) {
     await deps.storage.remove(`inputs/${jobId}`);
     throw error;

@@ -69,9 +69,9 @@ export class JobSubmission {
    * create it; otherwise the id of what an earlier request created (a 409
    * is thrown when that request had another body).
    */
-  async claimKey(tenant: string, idempotencyKey: string | undefined, bodyHash: string, newId: string): Promise<string | undefined> {
+  async claimKey(tenant: string, idempotencyKey: string | undefined, canonicalBody: string, newId: string): Promise<string | undefined> {
     if (!idempotencyKey) return undefined;
-    const claim = await this.idempotency.claim(tenant, idempotencyKey, bodyHash, newId);
+    const claim = await this.idempotency.claim(tenant, idempotencyKey, canonicalBody, newId);
     if (claim.kind === 'new') return undefined;
     if (claim.kind === 'conflict') {
       throw new ProblemError(409, 'idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for ${claim.jobId} with a different request body.`);
@@ -85,7 +85,7 @@ export class JobSubmission {
 
   async submit(tenant: string, id: string, intake: JobIntake, idempotencyKey?: string, extra: Partial<JobRecord> = {}): Promise<Submitted> {
     this.checkWebhookUrl(intake.fields.webhook_url);
-    const earlier = await this.claimKey(tenant, idempotencyKey, intake.bodyHash, id).catch(async (error: unknown) => {
+    const earlier = await this.claimKey(tenant, idempotencyKey, intake.canonicalBody, id).catch(async (error: unknown) => {
       await this.storage.remove(`inputs/${id}`);
       throw error;
     });

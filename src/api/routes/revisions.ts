@@ -45,7 +45,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
         {
           fields: { ...body, preset: parent.preset, webhook_events: body.webhook_events ?? parent.webhookEvents, webhook_url: body.webhook_url ?? parent.webhookUrl },
           inputs: parent.inputs,
-          bodyHash: '',
+          canonicalBody: '',
         },
         undefined,
         {
