@@ -23,7 +23,7 @@ export interface IntakeDeps {
   maxPixels: number;
 }
 
-/** A request's job, ready to submit: its fields, its inputs and a hash of both for idempotency. */
+/** A request's job, ready to submit: its fields, its inputs, and both in a canonical form for idempotency. */
 export interface JobIntake {
   fields: JobFields;
   inputs: JobInput[];
