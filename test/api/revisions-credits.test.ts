@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobRecords } from '../../src/shared/job-record.ts';
-import { createRedis, type Redis } from '../../src/shared/redis.ts';
+import type { JobRecords } from '../../src/shared/job-record.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 
@@ -10,18 +9,15 @@ const auth = { authorization: 'Bearer dev-key', 'content-type': 'application/jso
 
 describe('revisions and credits', () => {
   let service: TestService;
-  let redis: Redis;
   let records: JobRecords;
   let photo: Blob;
 
   beforeAll(async () => {
     service = await startTestService({ engine: { faults: true, noTextRate: 0 }, env: { CREDITS_REFRESH_S: '0.2', JOB_BACKOFF_MS: '50' } });
-    redis = createRedis(service.config.REDIS_URL);
-    records = new JobRecords(redis, service.config.REDIS_PREFIX);
+    records = service.records;
     photo = new Blob([await readFile(await makeTestImage(path.join(service.dir, 'p.jpg'), 320, 240))], { type: 'image/jpeg' });
   });
   afterAll(async () => {
-    redis?.disconnect();
     await service?.close();
   });
 

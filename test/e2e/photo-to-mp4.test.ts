@@ -4,8 +4,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeMedia } from '../../src/shared/ffprobe.ts';
-import { JobRecords } from '../../src/shared/job-record.ts';
-import { createRedis } from '../../src/shared/redis.ts';
 import { grayFrame, makeTestImage, meanDifference } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 
@@ -70,9 +68,7 @@ describe('a photo becomes an MP4 through the REST API, the worker and the embedd
     const last = await grayFrame(file, -0.05);
     expect(meanDifference(first, last)).toBeGreaterThan(2);
 
-    const redis = createRedis(service.config.REDIS_URL);
-    const record = await new JobRecords(redis, service.config.REDIS_PREFIX).get(job.id);
-    redis.disconnect();
+    const record = await service.records.get(job.id);
     expect(record?.checkpoint).toMatchObject({
       sessionId: expect.stringMatching(/^\d+$/),
       uploaded: [{ fileType: 'image', cdnUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:/) }],

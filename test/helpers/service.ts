@@ -6,6 +6,8 @@ import { inject } from 'vitest';
 import { startApi } from '../../src/api/server.ts';
 import type { EngineOptions } from '../../src/engine/options.ts';
 import { loadConfig, type Config } from '../../src/shared/config.ts';
+import { JobRecords } from '../../src/shared/job-record.ts';
+import { createRedis } from '../../src/shared/redis.ts';
 import { createLogger } from '../../src/shared/logger.ts';
 import { startWorker } from '../../src/workers/main.ts';
 import { startTestEngine } from '../engine/protocol-client.ts';
@@ -15,6 +17,8 @@ export interface TestService {
   engineUrl: string;
   config: Config;
   dir: string;
+  /** the job records, read straight from Redis (checkpoints, which the API does not show) */
+  records: JobRecords;
   close(): Promise<void>;
 }
 
@@ -48,12 +52,15 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const backendUrl = config.BACKEND_URL || engine.url;
   const worker = options.worker === false ? undefined : await startWorker(config, logger, backendUrl);
   const api = await startApi(config, logger, backendUrl);
+  const redis = createRedis(config.REDIS_URL);
   return {
     url: api.url,
     engineUrl: engine.url,
     config,
     dir,
+    records: new JobRecords(redis, config.REDIS_PREFIX),
     async close() {
+      redis.disconnect();
       await api.close();
       await worker?.close();
       await engine.close();

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { JobRecords } from '../../src/shared/job-record.ts';
-import { createRedis, type Redis } from '../../src/shared/redis.ts';
+import type { JobRecords } from '../../src/shared/job-record.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 
@@ -14,7 +13,6 @@ interface EngineStats {
 /** Every row of the protocol's error table and every engine fault, met by a real job. */
 describe('the lifecycle meets every backend error and fault', () => {
   let service: TestService;
-  let redis: Redis;
   let records: JobRecords;
   let photo: Blob;
 
@@ -23,12 +21,10 @@ describe('the lifecycle meets every backend error and fault', () => {
       engine: { faults: true, noTextRate: 0, heartbeatMs: 10_000 },
       env: { JOB_BACKOFF_MS: '100', JOB_ATTEMPTS: '4', SSE_IDLE_TIMEOUT_S: '1' },
     });
-    redis = createRedis(service.config.REDIS_URL);
-    records = new JobRecords(redis, service.config.REDIS_PREFIX);
+    records = service.records;
     photo = new Blob([await readFile(await makeTestImage(path.join(service.dir, 'p.jpg'), 320, 240))], { type: 'image/jpeg' });
   });
   afterAll(async () => {
-    redis?.disconnect();
     await service?.close();
   });
   beforeEach(async () => {

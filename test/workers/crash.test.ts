@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JobRecords, type JobRecord } from '../../src/shared/job-record.ts';
-import { createRedis, type Redis } from '../../src/shared/redis.ts';
+import type { JobRecord, JobRecords } from '../../src/shared/job-record.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 import { spawnWorker, stopWorker } from '../helpers/worker-process.ts';
@@ -24,7 +23,6 @@ const KILL_POINTS: { step: string; at: (job: JobRecord) => boolean; faults?: unk
 
 describe('workers killed with SIGKILL at every stage', () => {
   let service: TestService;
-  let redis: Redis;
   let records: JobRecords;
   let photo: Blob;
   const children: ChildProcess[] = [];
@@ -32,13 +30,11 @@ describe('workers killed with SIGKILL at every stage', () => {
   beforeAll(async () => {
     // the API and the engine in this process; every worker is a child process
     service = await startTestService({ worker: false, engine: { faults: true, noTextRate: 0.3 } });
-    redis = createRedis(service.config.REDIS_URL);
-    records = new JobRecords(redis, service.config.REDIS_PREFIX);
+    records = service.records;
     photo = new Blob([await readFile(await makeTestImage(path.join(service.dir, 'p.jpg'), 320, 240))], { type: 'image/jpeg' });
   });
   afterAll(async () => {
     await Promise.all(children.map((child) => stopWorker(child, 'SIGKILL')));
-    redis?.disconnect();
     await service?.close();
   });
 
