@@ -14,6 +14,7 @@ export async function startEngineProcess(config: Config, logger: Logger): Promis
     urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     faults: config.ENGINE_FAULTS,
+    benchmark: config.ENGINE_BENCHMARK,
   });
   logger.info({ url: engine.url }, 'embedded engine listening');
   return engine;

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { engineDirs, type EngineContext } from './context.ts';
 import { businessErrorHandler, EngineError, renderErrorHandler } from './envelope.ts';
 import { resolveEngineOptions, type EngineOptions } from './options.ts';
+import { benchmarkRenderFile } from './benchmark-clip.ts';
 import { ENDPOINT_OF_ROUTE, Faults } from './faults.ts';
 import { RenderRunner } from './render-runner.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -28,13 +29,22 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
   const dirs = engineDirs(resolved.dataDir);
   await mkdir(dirs.rendersDir, { recursive: true });
   const renders = new RenderStore();
+  const rendererLogger = resolved.logger.child({ component: 'renderer' });
+  if (resolved.benchmark) {
+    rendererLogger.warn('BENCHMARK MODE (ENGINE_BENCHMARK): renders skip ffmpeg and every one answers with the same pre-made 1 s test clip; never use this in production');
+  }
   const ctx: EngineContext = {
     options: resolved,
     accounts: new AccountStore(resolved.initialCredits, resolved.staticTokens),
     sessions: new SessionStore(),
     renders,
     faults: new Faults(),
-    runner: new RenderRunner(dirs.rendersDir, resolved.renderConcurrency, resolved.logger.child({ component: 'renderer' })),
+    runner: new RenderRunner(
+      dirs.rendersDir,
+      resolved.renderConcurrency,
+      rendererLogger,
+      resolved.benchmark ? await benchmarkRenderFile(resolved.dataDir) : undefined,
+    ),
     ...dirs,
   };
 

@@ -45,6 +45,8 @@ export interface EngineOptions {
   dialect?: Partial<Dialect>;
   /** serve the /_engine admin routes that arm faults and list renders (ENGINE_FAULTS=1); off in production */
   faults?: boolean;
+  /** ENGINE_BENCHMARK: renders skip ffmpeg and answer with one small pre-made MP4 (benchmarks of the orchestration only) */
+  benchmark?: boolean;
 }
 
 export interface ResolvedEngineOptions extends Required<Omit<EngineOptions, 'publicUrl' | 'dialect'>> {
@@ -78,5 +80,6 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     renderConcurrency: options.renderConcurrency ?? 1,
     dialect: { ...DEFAULT_DIALECT, ...options.dialect },
     faults: options.faults ?? false,
+    benchmark: options.benchmark ?? false,
   };
 }

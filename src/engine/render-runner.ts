@@ -1,8 +1,9 @@
 import path from 'node:path';
 import type { Logger } from '../shared/logger.ts';
 import { probeMedia } from '../shared/ffprobe.ts';
+import type { Draft } from '../shared/draft.ts';
 import type { ResolveLocalPath } from './ffmpeg-args.ts';
-import { renderDraft } from './renderer.ts';
+import { renderDraft, type RenderDraftOptions } from './renderer.ts';
 import { newStorageName } from './store/ids.ts';
 import type { RenderJob } from './store/renders.ts';
 
@@ -12,6 +13,16 @@ export const INITIAL_PROGRESS = 5;
 const RENDER_SPAN = 90;
 
 export const CANCELED = 'canceled';
+
+/** Writes a draft's MP4 to `outPath` and says what it wrote. */
+export type RenderFile = (draft: Draft, options: RenderDraftOptions) => Promise<{ durationS: number; sizeBytes: number }>;
+
+/** The real one: ffmpeg, then ffprobe on what it wrote. */
+export const renderWithFfmpeg: RenderFile = async (draft, options) => {
+  await renderDraft(draft, options);
+  const media = await probeMedia(options.outPath);
+  return { durationS: media.durationS, sizeBytes: media.sizeBytes };
+};
 
 /**
  * Runs renders in the background, `concurrency` at a time (x264 already uses
@@ -27,6 +38,8 @@ export class RenderRunner {
     private readonly rendersDir: string,
     private readonly concurrency: number,
     private readonly logger: Logger,
+    /** replaced only by benchmark mode (benchmark-clip.ts) */
+    private readonly renderFile: RenderFile = renderWithFfmpeg,
   ) {}
 
   enqueue(job: RenderJob, resolve: ResolveLocalPath): void {
@@ -74,7 +87,7 @@ export class RenderRunner {
     job.status = 'processing';
     const started = Date.now();
     try {
-      await renderDraft(job.draft, {
+      const media = await this.renderFile(job.draft, {
         resolveLocalPath,
         outPath,
         signal: job.abort.signal,
@@ -82,7 +95,6 @@ export class RenderRunner {
           job.progress = Math.max(job.progress, INITIAL_PROGRESS + Math.round(fraction * RENDER_SPAN));
         },
       });
-      const media = await probeMedia(outPath);
       if (job.abort.signal.aborted) return;
       Object.assign(job, { status: 'completed', progress: 100, outputName, outputPath: outPath, durationS: media.durationS, sizeBytes: media.sizeBytes });
       log.info({ ms: Date.now() - started, durationS: media.durationS, sizeBytes: media.sizeBytes }, 'render completed');

@@ -84,6 +84,8 @@ const schema = z.object({
   ENGINE_DIR: z.string().min(1).default('./data/engine'),
   /** serve the engine's /_engine admin routes (fault injection, render lists); for tests and drills only */
   ENGINE_FAULTS: z.stringbool().default(false),
+  /** the engine's renders skip ffmpeg and answer with one pre-made test clip; for benchmarks only, refused with NODE_ENV=production */
+  ENGINE_BENCHMARK: z.stringbool().default(false),
   MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(200),
   /** a picture declaring more pixels is refused before it is decoded */
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(100_000_000),
@@ -149,6 +151,9 @@ export function loadConfig(
     }
   } else if (servesApi && parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0) {
     problems.push('API_KEYS: required when NODE_ENV=production (format: tenant=key,tenant=key)');
+  }
+  if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.ENGINE_BENCHMARK) {
+    problems.push('ENGINE_BENCHMARK: benchmark mode answers every render with a test clip; it cannot be used with NODE_ENV=production');
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;

@@ -1,0 +1,25 @@
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { probeMedia } from '../shared/ffprobe.ts';
+import { runProcess } from '../shared/process.ts';
+import type { RenderFile } from './render-runner.ts';
+
+/** The one clip every render answers with in benchmark mode: 1 s, 64×64, H.264, made once when the engine starts. */
+const CLIP_ARGS = ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=64x64:rate=10:duration=1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-movflags', '+faststart'];
+
+/**
+ * Benchmark mode (ENGINE_BENCHMARK): renders skip ffmpeg and copy a small
+ * pre-made MP4, so a benchmark of the orchestration around renders measures
+ * that orchestration and not x264. Never for production: every clip is the
+ * same test pattern whatever the draft says.
+ */
+export async function benchmarkRenderFile(dataDir: string): Promise<RenderFile> {
+  const clip = path.join(dataDir, 'benchmark-clip.mp4');
+  await mkdir(dataDir, { recursive: true });
+  await runProcess('ffmpeg', [...CLIP_ARGS, clip], { timeoutMs: 30_000 });
+  const media = await probeMedia(clip);
+  return async (_draft, options) => {
+    await copyFile(clip, options.outPath);
+    return { durationS: media.durationS, sizeBytes: media.sizeBytes };
+  };
+}
