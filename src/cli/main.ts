@@ -7,6 +7,10 @@ import { startAllInOne } from './all-in-one.ts';
 import { runDemo } from './demo.ts';
 import { startEngineProcess } from './engine-process.ts';
 import { out } from './output.ts';
+import { animateCommand } from './client/animate.ts';
+import { cancelCommand } from './client/cancel.ts';
+import { jobsCommand } from './client/jobs.ts';
+import { statusCommand } from './client/status.ts';
 
 function configOrExit(servesApi = true): Config {
   try {
@@ -90,5 +94,8 @@ program
       process.exit(1);
     }
   });
+
+// clients of a running API (I2V_URL, I2V_API_KEY)
+for (const command of [animateCommand(), jobsCommand(), statusCommand(), cancelCommand()]) program.addCommand(command);
 
 await program.parseAsync();

@@ -1,0 +1,115 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { MOTIONS } from '../../shared/draft.ts';
+import { ASPECT_RATIOS, RESOLUTIONS } from '../../shared/job-options.ts';
+import { PRESETS } from '../../shared/presets.ts';
+import { out } from '../output.ts';
+import type { ApiClient, CreateJobRequest } from './api-client.ts';
+import { clientAction } from './command-runner.ts';
+import { followJob } from './follow-job.ts';
+import { describeResult } from './job-format.ts';
+import { ProgressBar } from './progress-bar.ts';
+
+/** The longest clip the API takes: a caption given without a duration lasts the whole clip. */
+const MAX_DURATION_S = 60;
+
+interface AnimateOptions {
+  prompt?: string;
+  preset?: string;
+  motion?: string;
+  aspect?: string;
+  resolution?: string;
+  duration?: number;
+  text?: string;
+  audio?: string;
+  output?: string;
+}
+
+const isUrl = (source: string) => /^https?:\/\//i.test(source);
+
+function seconds(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError('a number of seconds, such as 5 or 2.5');
+  return number;
+}
+
+async function checkFile(file: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) throw new Error(`${file}: no such file (give a local file or an http(s) URL)`);
+}
+
+/**
+ * Local files go up first, in one multipart request to /v1/uploads; the job
+ * then names every input, uploaded or by URL, in the order given.
+ */
+async function resolveSources(client: ApiClient, sources: string[]): Promise<string[]> {
+  const files = sources.filter((source) => !isUrl(source));
+  await Promise.all(files.map(checkFile));
+  const uploads = files.length > 0 ? await client.uploadFiles(files) : [];
+  let next = 0;
+  return sources.map((source) => (isUrl(source) ? source : `upload:${uploads[next++]!.id}`));
+}
+
+function jobRequest(inputs: string[], imageCount: number, options: AnimateOptions): CreateJobRequest {
+  const audio = imageCount < inputs.length ? inputs[imageCount] : undefined;
+  const jobOptions: Record<string, unknown> = {
+    ...(options.duration !== undefined && { duration_s: options.duration }),
+    ...(options.aspect && { aspect_ratio: options.aspect }),
+    ...(options.resolution && { resolution: options.resolution }),
+    ...(options.motion && { motion: options.motion }),
+    ...(options.text && { text: [{ text: options.text, start_s: 0, end_s: options.duration ?? MAX_DURATION_S }] }),
+    ...(audio && { audio: { url: audio } }),
+  };
+  return {
+    images: inputs.slice(0, imageCount),
+    ...(options.prompt && { prompt: options.prompt }),
+    ...(options.preset && { preset: options.preset }),
+    options: jobOptions,
+  };
+}
+
+async function animate(client: ApiClient, images: string[], options: AnimateOptions): Promise<void> {
+  const inputs = await resolveSources(client, options.audio ? [...images, options.audio] : images);
+  let job = await client.createJob(jobRequest(inputs, images.length, options));
+  out.error(`submitted ${job.id} to ${client.url}`);
+
+  const bar = new ProgressBar(process.stderr);
+  const stopFollowing = () => {
+    bar.finish();
+    out.error(`stopped following ${job.id}; it keeps running (i2v status ${job.id}, i2v cancel ${job.id})`);
+    process.exit(130);
+  };
+  process.once('SIGINT', stopFollowing);
+  try {
+    job = await followJob(client, job.id, (snapshot) => bar.update(snapshot));
+  } finally {
+    bar.finish();
+    process.removeListener('SIGINT', stopFollowing);
+  }
+
+  if (job.status !== 'succeeded' || !job.result) {
+    const reason = job.error ? `: ${job.error.code}: ${job.error.message}` : '';
+    throw new Error(`job ${job.id} ${job.status}${reason}`);
+  }
+  const target = path.resolve(options.output ?? `${job.id}.mp4`);
+  await client.downloadVideo(job.id, target);
+  out.error(`video: ${describeResult(job.result)}`);
+  out.line(target);
+}
+
+export function animateCommand(): Command {
+  return new Command('animate')
+    .description('animate photos through a running API (I2V_URL, I2V_API_KEY), follow the job, download the MP4')
+    .argument('<images...>', 'pictures (or short clips), local files or http(s) URLs, in timeline order')
+    .option('-p, --prompt <text>', 'what the clip should look like, in plain words')
+    .addOption(new Option('--preset <preset>', 'the kind of job').choices(PRESETS))
+    .addOption(new Option('--motion <motion>', 'the camera move').choices(MOTIONS))
+    .addOption(new Option('--aspect <ratio>', 'the aspect ratio').choices(ASPECT_RATIOS))
+    .addOption(new Option('--resolution <size>', 'the frame size').choices(RESOLUTIONS))
+    .option('--duration <seconds>', 'the clip length (1–60)', seconds)
+    .option('--text <caption>', 'a caption shown for the whole clip')
+    .option('--audio <file|url>', 'background music (mp3, wav, m4a, aac), looped or trimmed to the clip')
+    .option('-o, --output <file>', 'where to write the MP4 (default: <job id>.mp4)')
+    .action(clientAction((client, images: string[], options: AnimateOptions) => animate(client, images, options)));
+}
