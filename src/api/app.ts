@@ -18,6 +18,7 @@ import { creditRoutes } from './routes/credits.ts';
 import { jobRoutes } from './routes/jobs.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
+import { webPageRoutes } from './routes/web-page.ts';
 import { documentMultipartForms } from './schemas/multipart-docs.ts';
 import type { ApiServices } from './services.ts';
 
@@ -75,5 +76,6 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, revisionRoutes, creditRoutes, webhookRoutes]) {
     await app.register(routes, { services });
   }
+  await app.register(webPageRoutes);
   return app;
 }

@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from '../helpers/service.ts';
+
+/** Debian's Chromium (apt-get install -y chromium); never a downloaded browser. */
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+/** a product photo, as a shop would upload it (1600×1200 JPEG) */
+const PHOTO = fileURLToPath(new URL('../../assets/sample-photo.jpg', import.meta.url));
+const README_SCREENSHOT = fileURLToPath(new URL('../../docs/images/try-page.png', import.meta.url));
+
+describe('the try-it page, in headless Chromium', () => {
+  let service: TestService;
+  let browser: Browser;
+  let context: BrowserContext;
+  /** what the page reported as errors: failed scripts, refused by the Content-Security-Policy, … */
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) {
+      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y chromium`);
+    }
+    service = await startTestService();
+    // each launch runs in a fresh temporary user-data-dir, removed when the browser closes
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await service?.close();
+  });
+
+  async function openPage(): Promise<Page> {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      // a refused request is the browser's log line, not the page's error: the page shows those itself
+      if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
+    });
+    await page.goto(`${service.url}/`);
+    return page;
+  }
+
+  it('shows the API problem when the key is wrong', async () => {
+    const page = await openPage();
+    await page.fill('#api-key', 'not-a-key');
+    await page.setInputFiles('#images', PHOTO);
+    await page.click('#submit');
+    await expect.poll(() => page.textContent('#problem')).toBe('Unauthorized: The API key is not valid.');
+    await page.close();
+  });
+
+  it('turns an uploaded photo into a video that plays in the page, following the stages live', async () => {
+    pageErrors.length = 0;
+    const page = await openPage();
+    await page.fill('#api-key', 'dev-key');
+    await page.setInputFiles('#images', PHOTO);
+    await page.selectOption('#motion', 'zoom-in');
+    await page.selectOption('#aspect', '1:1');
+    await page.selectOption('#resolution', '720p');
+    await page.fill('#duration', '2');
+    await page.fill('#caption', 'Summer Sale');
+    // every text the stage line shows, as the page shows it
+    await page.evaluate(() => {
+      const stage = document.getElementById('stage')!;
+      const seen: string[] = [];
+      (window as unknown as { seenStages: string[] }).seenStages = seen;
+      new MutationObserver(() => seen.push(stage.textContent ?? '')).observe(stage, { childList: true, characterData: true, subtree: true });
+    });
+    await page.click('#submit');
+
+    await page.waitForFunction(
+      () => {
+        const video = document.getElementById('player') as HTMLVideoElement;
+        return !video.hidden && !video.paused && video.currentTime > 0.2 && video.readyState >= 2;
+      },
+      undefined,
+      { timeout: 60_000 },
+    ).catch(async (error: Error) => {
+      const stage = await page.textContent('#stage');
+      throw new Error(`the video did not play (${error.message}); stage: "${stage}"; page errors: ${pageErrors.join(' | ') || 'none'}`);
+    });
+    const jobId = await page.textContent('#job-id');
+    expect(jobId).toMatch(/^job_[0-9a-z]{26}$/);
+    const played = await page.evaluate(() => {
+      const video = document.getElementById('player') as HTMLVideoElement;
+      return { width: video.videoWidth, height: video.videoHeight, duration: video.duration, src: video.currentSrc };
+    });
+    expect(played.width).toBe(720);
+    expect(played.height).toBe(720);
+    expect(played.duration).toBeCloseTo(2, 0);
+    expect(played.src).toMatch(/^blob:/);
+
+    const stages = await page.evaluate(() => (window as unknown as { seenStages: string[] }).seenStages);
+    expect(stages.some((text) => text.startsWith('rendering'))).toBe(true);
+    expect(stages.at(-1)).toBe('succeeded');
+    expect(await page.getAttribute('#download', 'download')).toBe(`${jobId}.mp4`);
+    await expect.poll(() => page.locator('#jobs tr').first().textContent()).toContain(jobId!);
+    expect(await page.locator('#jobs tr').first().textContent()).toContain('succeeded');
+
+    const job = await (await fetch(`${service.url}/v1/jobs/${jobId}`, { headers: { authorization: 'Bearer dev-key' } })).json();
+    expect(job.options).toMatchObject({ motion: 'zoom-in', aspect_ratio: '1:1', resolution: '720p', duration_s: 2 });
+    expect(job.options.text[0].text).toBe('Summer Sale');
+
+    const screenshot = path.join(service.dir, 'try-page.png');
+    await page.screenshot({ path: screenshot, fullPage: true });
+    if (process.env.UPDATE_README_SCREENSHOT === '1') {
+      await mkdir(path.dirname(README_SCREENSHOT), { recursive: true });
+      await copyFile(screenshot, README_SCREENSHOT);
+    }
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('remembers the key and lists recent jobs after a reload', async () => {
+    const page = await openPage();
+    expect(await page.inputValue('#api-key')).toBe('dev-key');
+    await expect.poll(() => page.locator('#jobs tr').count()).toBe(1);
+    expect(await page.locator('#jobs tr').first().textContent()).toContain('succeeded');
+    await page.close();
+  });
+});
