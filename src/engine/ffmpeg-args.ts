@@ -1,4 +1,5 @@
 import type { Draft } from '../shared/draft.ts';
+import { pipeInput } from '../shared/ffmpeg-input.ts';
 import { audioGraph, audioInputArgs } from './render/audio.ts';
 import { captionFilter } from './render/captions.ts';
 import { AUDIO_ENCODER_ARGS, mp4OutputArgs, videoEncoderArgs } from './render/encoder.ts';
@@ -52,7 +53,7 @@ export function buildRenderCommand(plan: RenderPlan, files: EncoderFiles): strin
     : [...videoEncoderArgs(plan.quality), ...(hasAudio ? AUDIO_ENCODER_ARGS : ['-an']), ...mp4OutputArgs(files.outPath)];
   return [
     '-nostdin', '-y', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-nostats',
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', String(fps), '-i', `pipe:${FRAME_STREAM_FD}`,
+    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', String(fps), ...pipeInput(FRAME_STREAM_FD),
     ...(hasAudio ? audioInputArgs(plan.audio) : []),
     '-filter_complex', renderGraph(hasAudio ? plan : { ...plan, audio: [] }, files.captionFiles),
     '-map', '[vout]',

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { localFileInput, probeInput } from '../shared/ffmpeg-input.ts';
 import { runProcess } from '../shared/process.ts';
 import { fileTypeOf } from './media-types.ts';
 import { newStorageName } from './store/ids.ts';
@@ -25,7 +26,7 @@ const TIMEOUT_MS = 60_000;
 export async function exifOrientation(imagePath: string): Promise<number> {
   const { stdout } = await runProcess(
     'ffprobe',
-    ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'frame_tags=Orientation', '-of', 'json', `file:${imagePath}`],
+    ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', '%+#1', '-show_entries', 'frame_tags=Orientation', '-of', 'json', ...probeInput(imagePath)],
     { timeoutMs: TIMEOUT_MS },
   );
   const data = JSON.parse(stdout) as { frames?: { tags?: { Orientation?: string } }[] };
@@ -41,7 +42,7 @@ export async function uprightImage<T extends { name: string; path: string }>(fil
   const uprightPath = path.join(path.dirname(file.path), name);
   await runProcess(
     'ffmpeg',
-    ['-nostdin', '-v', 'error', '-noautorotate', '-i', `file:${file.path}`, '-vf', filter, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${uprightPath}`],
+    ['-nostdin', '-v', 'error', '-noautorotate', ...localFileInput(file.path), '-vf', filter, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', `file:${uprightPath}`],
     { timeoutMs: TIMEOUT_MS },
   );
   await rm(file.path, { force: true });

@@ -18,13 +18,20 @@ export class UrlForbiddenError extends JobError {
   }
 }
 
+/** Resolves a host name to every address it has (the system resolver unless a test gives its own). */
+export type HostLookup = (hostname: string) => Promise<{ address: string; family: number }[]>;
+
+const systemLookup: HostLookup = (hostname) => dns.promises.lookup(hostname, { all: true });
+
 export interface FetchGuardOptions {
   /** hosts, addresses or CIDRs that may be reached although not public */
   allowlist: readonly string[];
   maxBytes: number;
+  /** connect, headers and each pause in the body; the whole fetch gets four times this */
   timeoutMs?: number;
   maxRedirects?: number;
   signal?: AbortSignal;
+  lookup?: HostLookup;
 }
 
 interface Allowlist {
@@ -45,11 +52,21 @@ function parseAllowlist(entries: readonly string[]): Allowlist {
   return { hosts, ranges };
 }
 
+/** IANA's global unicast block: ipaddr.js calls anything unclassified "unicast", 4000::/2 included. */
+const IPV6_GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+
+/** ipaddr.js's name for the address's range; "unicast" only for a public address. */
+function rangeOf(addr: ipaddr.IPv4 | ipaddr.IPv6): string {
+  const range = addr.range();
+  if (range === 'unicast' && addr.kind() === 'ipv6' && !addr.match(IPV6_GLOBAL_UNICAST)) return 'reserved';
+  return range;
+}
+
 /** Why an address may not be reached, or undefined when it may. */
 function addressRefusal(address: string, hostname: string, allow: Allowlist): string | undefined {
   if (!ipaddr.isValid(address)) return `"${address}" is not an IP address`;
   const addr = ipaddr.process(address);
-  const range = addr.range();
+  const range = rangeOf(addr);
   if (range === 'unicast') return undefined;
   if (allow.hosts.has(hostname.toLowerCase())) return undefined;
   if (allow.ranges.some(([net, bits]) => addr.kind() === net.kind() && addr.match(net, bits))) return undefined;
@@ -104,23 +121,31 @@ export function checkCallbackUrl(raw: string, allowlist: readonly string[]): URL
   return url;
 }
 
-function guardedAgent(allow: Allowlist, timeoutMs: number): Agent {
+/**
+ * An agent whose sockets connect only to addresses checked here: the host is
+ * resolved once per connection, every address it has must pass, and the
+ * socket is handed the first of them, so no second resolution can swap in
+ * another (DNS rebinding).
+ */
+function guardedAgent(allow: Allowlist, timeoutMs: number, resolve: HostLookup = systemLookup): Agent {
   const lookup = (
     hostname: string,
     options: dns.LookupOptions,
     callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
   ) => {
-    dns.lookup(hostname, { all: true }, (err, addresses) => {
-      if (err) return callback(err, '', 0);
-      for (const entry of addresses) {
-        const refusal = addressRefusal(entry.address, hostname, allow);
-        if (refusal) return callback(Object.assign(new UrlForbiddenError(refusal), { code: 'EFORBIDDEN' }), '', 0);
-      }
-      const first = addresses[0];
-      if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
-      if (options.all) return callback(null, [first]);
-      callback(null, first.address, first.family);
-    });
+    resolve(hostname).then(
+      (addresses) => {
+        for (const entry of addresses) {
+          const refusal = addressRefusal(entry.address, hostname, allow);
+          if (refusal) return callback(Object.assign(new UrlForbiddenError(refusal), { code: 'EFORBIDDEN' }), '', 0);
+        }
+        const first = addresses[0];
+        if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+        if (options.all) return callback(null, [first]);
+        callback(null, first.address, first.family);
+      },
+      (err: NodeJS.ErrnoException) => callback(err, '', 0),
+    );
   };
   return new Agent({ connect: { lookup: lookup as never, timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
 }
@@ -149,7 +174,7 @@ export async function fetchToFile(rawUrl: string, destPath: string, options: Fet
   const allow = parseAllowlist(options.allowlist);
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxRedirects = options.maxRedirects ?? 3;
-  const agent = guardedAgent(allow, timeoutMs);
+  const agent = guardedAgent(allow, timeoutMs, options.lookup);
   const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs * 4)]) : AbortSignal.timeout(timeoutMs * 4);
   try {
     let url = checkUrl(rawUrl, options.allowlist);
@@ -217,6 +242,7 @@ export interface PostGuardOptions {
   /** how much of the reply body is read (and thrown away) before the socket is closed */
   maxResponseBytes?: number;
   signal?: AbortSignal;
+  lookup?: HostLookup;
 }
 
 export interface PostReply {
@@ -247,7 +273,7 @@ export async function postGuarded(rawUrl: string, body: string, headers: Record<
   const url = checkCallbackUrl(rawUrl, options.allowlist);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxResponseBytes ?? 64 * 1024;
-  const agent = guardedAgent(parseAllowlist(options.allowlist), timeoutMs);
+  const agent = guardedAgent(parseAllowlist(options.allowlist), timeoutMs, options.lookup);
   const deadline = AbortSignal.timeout(timeoutMs);
   const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
   try {

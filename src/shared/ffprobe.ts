@@ -1,3 +1,4 @@
+import { probeInput } from './ffmpeg-input.ts';
 import { runProcess } from './process.ts';
 
 export interface MediaInfo {
@@ -31,11 +32,11 @@ function rate(value: string | undefined): number {
 const PROBE_TIMEOUT_MS = 30_000;
 
 /** ffprobe's view of a media file: what the store stage records and tests assert. */
-export async function probeMedia(path: string, options: { signal?: AbortSignal } = {}): Promise<MediaInfo> {
+export async function probeMedia(path: string, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<MediaInfo> {
   const { stdout } = await runProcess(
     'ffprobe',
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '--', path],
-    { timeoutMs: PROBE_TIMEOUT_MS, signal: options.signal },
+    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', ...probeInput(path)],
+    { timeoutMs: options.timeoutMs ?? PROBE_TIMEOUT_MS, signal: options.signal },
   );
   const data = JSON.parse(stdout) as { format?: { format_name?: string; duration?: string; size?: string }; streams?: ProbeStream[] };
   const streams = data.streams ?? [];

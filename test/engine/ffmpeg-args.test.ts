@@ -28,7 +28,7 @@ const graphOf = (args: string[]) => after(args, '-filter_complex')!;
 describe('buildRenderCommand', () => {
   it('reads the moving frames as raw yuv420p from fd 3 and asks for H.264 High, BT.709, faststart', () => {
     const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000));
-    expect(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '1080x1920', '-framerate', '30', '-i', 'pipe:3']);
+    expect(args.slice(args.indexOf('-f'), args.indexOf('-i') + 2)).toEqual(['-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', '1080x1920', '-framerate', '30', '-protocol_whitelist', 'pipe', '-i', 'pipe:3']);
     expect(args).not.toContain('-loop');
     expect(args).not.toContain('file:/data/a.jpg'); // photos are decoded by the renderer, once
     expect([after(args, '-c:v'), after(args, '-profile:v'), after(args, '-pix_fmt'), after(args, '-preset'), after(args, '-crf')]).toEqual(['libx264', 'high', 'yuv420p', 'veryfast', '20']);
@@ -147,7 +147,7 @@ describe('decoding', () => {
   it('decodes a video from m.in at the output rate', () => {
     const plan = planRender(draftOf([{ src: 'c.webm', s: 0, d: 1000, m: { motion: 'static', in: 2500 } }], 1000), resolve);
     const args = decoderArgs(plan.videos[0]!, plan.geometry, 30);
-    expect(args.slice(args.indexOf('-ss'), args.indexOf('-ss') + 4)).toEqual(['-ss', '2.5', '-i', 'file:/data/c.webm']);
+    expect(args.slice(args.indexOf('-ss'), args.indexOf('-ss') + 6)).toEqual(['-ss', '2.5', '-protocol_whitelist', 'file', '-i', 'file:/data/c.webm']);
     expect(after(args, '-vf')).toMatch(/^fps=30,crop=w=min\(iw\\,ih\*1080\/1920\):h=min\(ih\\,iw\*1920\/1080\),scale=1080:1920:/);
     expect(after(args, '-frames:v')).toBe('30');
   });
@@ -157,7 +157,9 @@ describe('music', () => {
   it('loops, sets the volume, fades out, places and pads each track to the video; AAC 128k', () => {
     const music = { tt: 1, sg: [{ s: 500, d: 3000, src: 'song.mp3', m: { volume: 0.4, fade_out: 800 } }, { s: 0, d: 1000, src: 'fx.wav', m: { loop: false, fade_out: 0 } }] };
     const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 3000 }], 3000, { tracks: [music] }));
-    expect(args.slice(args.indexOf('pipe:3') + 1, args.indexOf('-filter_complex'))).toEqual(['-stream_loop', '-1', '-i', 'file:/data/song.mp3', '-i', 'file:/data/fx.wav']);
+    expect(args.slice(args.indexOf('pipe:3') + 1, args.indexOf('-filter_complex'))).toEqual([
+      '-stream_loop', '-1', '-protocol_whitelist', 'file', '-i', 'file:/data/song.mp3', '-protocol_whitelist', 'file', '-i', 'file:/data/fx.wav',
+    ]);
     const graph = graphOf(args);
     expect(graph).toContain('[1:a]atrim=duration=2.5,asetpts=PTS-STARTPTS,aformat=sample_rates=48000:channel_layouts=stereo,volume=0.4,afade=t=out:st=1.7:d=0.8,adelay=delays=500:all=1[a0]');
     expect(graph).toContain('[2:a]atrim=duration=1,asetpts=PTS-STARTPTS,aformat=sample_rates=48000:channel_layouts=stereo,volume=0.35[a1]');

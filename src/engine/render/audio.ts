@@ -1,10 +1,11 @@
+import { localFileInput } from '../../shared/ffmpeg-input.ts';
 import type { PlannedAudio } from './timeline.ts';
 
 const seconds = (value: number) => String(Number(value.toFixed(6)));
 
 /** Input arguments of the audio segments; a looped one repeats its file without end (trimmed in the graph). */
 export function audioInputArgs(audio: PlannedAudio[]): string[] {
-  return audio.flatMap((a) => [...(a.loop ? ['-stream_loop', '-1'] : []), '-i', `file:${a.path}`]);
+  return audio.flatMap((a) => [...(a.loop ? ['-stream_loop', '-1'] : []), ...localFileInput(a.path)]);
 }
 
 /**

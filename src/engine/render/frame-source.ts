@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { sourceScale } from '../motion.ts';
 import { fitFilter } from './fit.ts';
+import { localFileInput } from '../../shared/ffmpeg-input.ts';
 import { startFfmpeg } from './ffmpeg-process.ts';
 import { yuv420Bytes, type Size } from './frame-warper.ts';
 import { DraftRenderError, type PlannedVideo } from './timeline.ts';
@@ -18,7 +19,7 @@ export function decoderArgs(video: PlannedVideo, size: Size, fps: number): strin
   const fit = fitFilter(video.fit, size, video.background);
   const input = video.kind === 'image' ? [] : ['-ss', String(video.inS)];
   return [
-    '-nostdin', '-hide_banner', '-v', 'error', ...input, '-i', `file:${video.path}`, '-an', '-sn',
+    '-nostdin', '-hide_banner', '-v', 'error', ...input, ...localFileInput(video.path), '-an', '-sn',
     '-vf', video.kind === 'image' ? fit : `fps=${fps},${fit}`,
     '-frames:v', String(video.kind === 'image' ? 1 : video.frames),
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1',
