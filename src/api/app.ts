@@ -6,6 +6,9 @@ import type { Redis } from 'ioredis';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../shared/logger.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { corsPlugin } from './plugins/cors.ts';
+import { problemClientErrorHandler, requestLimitsPlugin } from './plugins/request-limits.ts';
+import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { problemPlugin } from './plugins/problem.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -28,7 +31,14 @@ export interface ApiOptions {
   apiKeys: Map<string, string>;
   maxUploadBytes: number;
   rateLimit: { perMinute: number; redis?: Redis; nameSpace: string };
+  /** browser origins allowed to call the API (CORS); none: CORS stays off */
+  corsOrigins?: readonly string[];
+  /** how long a client may take to send its headers, its whole request, and how long an idle keep-alive socket stays open */
+  timeouts?: { headersMs: number; requestMs: number; keepAliveMs: number };
 }
+
+/** Defaults of HTTP_HEADERS_TIMEOUT_S, HTTP_REQUEST_TIMEOUT_S and HTTP_KEEP_ALIVE_TIMEOUT_S. */
+const DEFAULT_TIMEOUTS = { headersMs: 10_000, requestMs: 300_000, keepAliveMs: 72_000 };
 
 export const API_VERSION = '0.1.0';
 
@@ -43,14 +53,22 @@ const validateJsonBodies: typeof validatorCompiler = (route) => {
 };
 
 export async function buildApi(services: ApiServices, options: ApiOptions) {
+  const timeouts = options.timeouts ?? DEFAULT_TIMEOUTS;
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    requestTimeout: 120_000,
+    // slow clients (slow-loris) are cut off: headers, whole request, idle keep-alive
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
+    clientErrorHandler: problemClientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validateJsonBodies);
   app.setSerializerCompiler(serializerCompiler);
 
+  await app.register(securityHeadersPlugin);
+  await app.register(corsPlugin, { origins: options.corsOrigins ?? [] });
+  await app.register(requestLimitsPlugin);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -100,6 +100,8 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
     apiKeys: apiKeysByKey(config),
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: `${config.REDIS_PREFIX}:rate-limit:` },
+    corsOrigins: config.CORS_ORIGINS,
+    timeouts: { headersMs: config.HTTP_HEADERS_TIMEOUT_S * 1000, requestMs: config.HTTP_REQUEST_TIMEOUT_S * 1000, keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_S * 1000 },
   });
   await app.listen({ host: config.HOST, port: config.PORT });
   const address = app.server.address();

@@ -62,6 +62,19 @@ const list = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** CORS_ORIGINS: exact origins (scheme, host, port; no path), comma-separated. */
+const origins = list.superRefine((entries, ctx) => {
+  for (const entry of entries) {
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      // reported below
+    }
+    if (origin !== entry) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://shop.example.com` });
+  }
+});
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: port.default(3000),
@@ -90,6 +103,14 @@ const schema = z.object({
   /** a picture declaring more pixels is refused before it is decoded */
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(100_000_000),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(600),
+  /** browser origins allowed to call the API (CORS); empty: no CORS headers at all */
+  CORS_ORIGINS: origins,
+  /** a client that has not sent its request headers in this time is disconnected (slow-loris) */
+  HTTP_HEADERS_TIMEOUT_S: z.coerce.number().positive().max(600).default(10),
+  /** the longest a client may take to send a whole request, uploads included */
+  HTTP_REQUEST_TIMEOUT_S: z.coerce.number().positive().max(86_400).default(300),
+  /** an idle keep-alive connection is closed after this; keep it above a load balancer's idle timeout */
+  HTTP_KEEP_ALIVE_TIMEOUT_S: z.coerce.number().positive().max(3600).default(72),
   SSE_KEEPALIVE_S: z.coerce.number().positive().max(300).default(15),
   BACKEND_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(1000),
   /** where an anonymous user whose credits ran out registers (the link gets ?bind=<user id>) */
@@ -154,6 +175,9 @@ export function loadConfig(
   }
   if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.ENGINE_BENCHMARK) {
     problems.push('ENGINE_BENCHMARK: benchmark mode answers every render with a test clip; it cannot be used with NODE_ENV=production');
+  }
+  if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_S > parsed.data.HTTP_REQUEST_TIMEOUT_S) {
+    problems.push('HTTP_HEADERS_TIMEOUT_S: must not be longer than HTTP_REQUEST_TIMEOUT_S');
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;

@@ -25,7 +25,7 @@ export const rateLimitPlugin = fp<RateLimitOptions>(async (app, options) => {
     redis: options.redis,
     nameSpace: options.nameSpace,
     enableDraftSpec: true,
-    keyGenerator: (request) => (request.tenant ? `key:${request.headers.authorization ?? ''}` : `ip:${request.ip}`),
+    keyGenerator: (request) => (request.tenant ? `key:${request.keyId}` : `ip:${request.ip}`),
     allowList: (request) => request.routeOptions.config.public === true,
     errorResponseBuilder: (_request, context) =>
       new ProblemError(429, 'rate_limited', 'Too many requests', `At most ${context.max} requests a minute per API key; retry in ${context.after}.`),
