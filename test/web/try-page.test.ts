@@ -16,6 +16,18 @@ const CHROMIUM_ARGS = [
 const PHOTO = fileURLToPath(new URL('../../assets/sample-photo.jpg', import.meta.url));
 const README_SCREENSHOT = fileURLToPath(new URL('../../docs/images/try-page.png', import.meta.url));
 
+/** The parts of an HTMLVideoElement the test reads (this file is not typed against the DOM). */
+interface VideoState {
+  hidden: boolean;
+  paused: boolean;
+  currentTime: number;
+  readyState: number;
+  videoWidth: number;
+  videoHeight: number;
+  duration: number;
+  currentSrc: string;
+}
+
 describe('the try-it page, in headless Chromium', () => {
   let service: TestService;
   let browser: Browser;
@@ -68,45 +80,39 @@ describe('the try-it page, in headless Chromium', () => {
     await page.selectOption('#resolution', '720p');
     await page.fill('#duration', '2');
     await page.fill('#caption', 'Summer Sale');
-    // every text the stage line shows, as the page shows it
-    await page.evaluate(() => {
-      const stage = document.getElementById('stage')!;
-      const seen: string[] = [];
-      (window as unknown as { seenStages: string[] }).seenStages = seen;
-      new MutationObserver(() => seen.push(stage.textContent ?? '')).observe(stage, { childList: true, characterData: true, subtree: true });
-    });
+    // every text the stage line shows, as the page shows it (a string: this file is not typed against the DOM)
+    await page.evaluate(`{
+      const stage = document.getElementById('stage');
+      window.seenStages = [];
+      new MutationObserver(() => window.seenStages.push(stage.textContent)).observe(stage, { childList: true, characterData: true, subtree: true });
+    }`);
     await page.click('#submit');
 
-    await page.waitForFunction(
-      () => {
-        const video = document.getElementById('player') as HTMLVideoElement;
-        return !video.hidden && !video.paused && video.currentTime > 0.2 && video.readyState >= 2;
-      },
-      undefined,
-      { timeout: 60_000 },
-    ).catch(async (error: Error) => {
-      const stage = await page.textContent('#stage');
-      throw new Error(`the video did not play (${error.message}); stage: "${stage}"; page errors: ${pageErrors.join(' | ') || 'none'}`);
-    });
+    const player = page.locator('#player');
+    const playing = (video: VideoState) => !video.hidden && !video.paused && video.currentTime > 0.2 && video.readyState >= 2;
+    await expect
+      .poll(() => player.evaluate(playing), { timeout: 60_000, interval: 200 })
+      .toBe(true)
+      .catch(async (error: Error) => {
+        const stage = await page.textContent('#stage');
+        throw new Error(`the video did not play (${error.message}); stage: "${stage}"; page errors: ${pageErrors.join(' | ') || 'none'}`);
+      });
     const jobId = await page.textContent('#job-id');
     expect(jobId).toMatch(/^job_[0-9a-z]{26}$/);
-    const played = await page.evaluate(() => {
-      const video = document.getElementById('player') as HTMLVideoElement;
-      return { width: video.videoWidth, height: video.videoHeight, duration: video.duration, src: video.currentSrc };
-    });
+    const played = await player.evaluate((video: VideoState) => ({ width: video.videoWidth, height: video.videoHeight, duration: video.duration, src: video.currentSrc }));
     expect(played.width).toBe(720);
     expect(played.height).toBe(720);
     expect(played.duration).toBeCloseTo(2, 0);
     expect(played.src).toMatch(/^blob:/);
 
-    const stages = await page.evaluate(() => (window as unknown as { seenStages: string[] }).seenStages);
+    const stages = await page.evaluate(() => (globalThis as unknown as { seenStages: string[] }).seenStages);
     expect(stages.some((text) => text.startsWith('rendering'))).toBe(true);
     expect(stages.at(-1)).toBe('succeeded');
     expect(await page.getAttribute('#download', 'download')).toBe(`${jobId}.mp4`);
     await expect.poll(() => page.locator('#jobs tr').first().textContent()).toContain(jobId!);
     expect(await page.locator('#jobs tr').first().textContent()).toContain('succeeded');
 
-    const job = await (await fetch(`${service.url}/v1/jobs/${jobId}`, { headers: { authorization: 'Bearer dev-key' } })).json();
+    const job = (await (await fetch(`${service.url}/v1/jobs/${jobId}`, { headers: { authorization: 'Bearer dev-key' } })).json()) as Record<string, any>;
     expect(job.options).toMatchObject({ motion: 'zoom-in', aspect_ratio: '1:1', resolution: '720p', duration_s: 2 });
     expect(job.options.text[0].text).toBe('Summer Sale');
 
