@@ -3,7 +3,7 @@ import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import { ProblemError } from '../shared/errors.ts';
 import type { InputRole, JobInput } from '../shared/job-record.ts';
-import type { Storage } from '../shared/storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 import { storeMedia } from './media-intake.ts';
 import { MAX_IMAGES, UPLOAD_REF, jobFieldsSchema, type CreateJobBody } from './schemas/jobs.ts';
 import type { UploadStore } from './upload-store.ts';

@@ -4,7 +4,7 @@ import { ProblemError } from '../shared/errors.ts';
 import { checkCallbackUrl, UrlForbiddenError } from '../shared/fetch-guard.ts';
 import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
-import type { Storage } from '../shared/storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 import { Idempotency } from './idempotency.ts';
 import type { JobIntake } from './job-intake.ts';
 import { DEFAULT_WEBHOOK_EVENTS } from './schemas/jobs.ts';

@@ -4,7 +4,7 @@ import { fileTypeStream } from 'file-type';
 import { imageSize } from 'image-size';
 import { ProblemError } from '../shared/errors.ts';
 import type { InputRole } from '../shared/job-record.ts';
-import type { Storage } from '../shared/storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 
 /** What a file may be, judged by its content, never by its name or declared type. */
 export const MEDIA_TYPES: Record<InputRole, { exts: ReadonlySet<string>; names: string }> = {

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { loadConfig } from '../shared/config.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createRedis } from '../shared/redis.ts';
+import { LocalStorage } from '../shared/storage/local-storage.ts';
 import { buildApi } from './app.ts';
 import { createApiServices } from './server.ts';
 
@@ -16,7 +17,7 @@ export async function openApiYaml(): Promise<string> {
   const notServing = () => {
     throw new Error('the OpenAPI build serves nothing');
   };
-  const services = createApiServices(config, { redis, subscriber: redis, queue: { add: notServing, getJob: notServing }, flows: { add: notServing } }, '');
+  const services = createApiServices(config, { redis, subscriber: redis, queue: { add: notServing, getJob: notServing }, flows: { add: notServing }, storage: new LocalStorage(config.STORAGE_DIR) }, '');
   const app = await buildApi(services, {
     logger: createLogger({ level: 'silent' }),
     apiKeys: new Map(),

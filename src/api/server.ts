@@ -7,7 +7,8 @@ import { JobRecords } from '../shared/job-record.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
 import { createRedis, type Redis } from '../shared/redis.ts';
-import { LocalStorage } from '../shared/storage.ts';
+import { createStorage } from '../shared/storage/create-storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 import { createWebhookQueue, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { buildApi } from './app.ts';
@@ -45,19 +46,19 @@ export function createApiServices(
     subscriber: Redis;
     queue: Pick<Queue<RenderJobData>, 'add' | 'getJob'>;
     flows: Pick<FlowProducer, 'add'>;
+    storage: Storage;
     /** where webhook events are enqueued; made on first use when not given */
     webhookQueue?: Pick<Queue<WebhookJobData>, 'add'>;
   },
   backendUrl: string,
   logger: Logger = createLogger({ level: 'silent' }),
 ): ApiServices {
-  const { redis, subscriber, queue, flows } = connections;
+  const { redis, subscriber, queue, flows, storage } = connections;
   let lazyWebhookQueue: Queue<WebhookJobData> | undefined;
   const webhookQueue = connections.webhookQueue ?? {
     add: (...args: Parameters<Queue<WebhookJobData>['add']>) => (lazyWebhookQueue ??= createWebhookQueue(redis, config.REDIS_PREFIX)).add(...args),
   };
   const records = new JobRecords(redis, config.REDIS_PREFIX);
-  const storage = new LocalStorage(config.STORAGE_DIR);
   const submission = new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST);
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const retry = { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
@@ -94,7 +95,8 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
   }
   const flows = new FlowProducer({ connection: redis, prefix: config.REDIS_PREFIX });
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
-  const services = createApiServices(config, { redis, subscriber, queue, flows, webhookQueue }, backendUrl, logger);
+  const storage = await createStorage(config);
+  const services = createApiServices(config, { redis, subscriber, queue, flows, webhookQueue, storage }, backendUrl, logger);
   const app = await buildApi(services, {
     logger,
     apiKeys: apiKeysByKey(config),
@@ -114,6 +116,7 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
       await queue.close();
       await flows.close();
       await webhookQueue.close();
+      storage.close();
       redis.disconnect();
     },
   };

@@ -3,7 +3,7 @@ import type { BatchRecords } from '../shared/batch-record.ts';
 import type { CreditsCache } from '../shared/credits-cache.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
-import type { Storage } from '../shared/storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 import type { WebhookParts } from '../shared/webhooks/setup.ts';
 import type { BatchSubmission } from './batch-submission.ts';
 import type { JobSubmission } from './job-submission.ts';

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { InputRole } from '../shared/job-record.ts';
+import { UPLOAD_TTL_S, UploadFiles } from '../shared/upload-files.ts';
 
 export interface UploadRecord {
   id: string;
@@ -12,14 +13,20 @@ export interface UploadRecord {
   createdAt: string;
 }
 
-export const UPLOAD_TTL_S = 24 * 3600;
-
-/** Files uploaded ahead of a job (POST /v1/uploads), usable as `upload:<id>` for 24 h by their tenant. */
+/**
+ * Files uploaded ahead of a job (POST /v1/uploads), usable as `upload:<id>`
+ * for 24 h by their tenant. Their files are indexed by upload time for
+ * retention, which deletes them later.
+ */
 export class UploadStore {
+  private readonly files: UploadFiles;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.files = new UploadFiles(redis, prefix);
+  }
 
   private key(id: string): string {
     return `${this.prefix}:upload:${id}`;
@@ -27,7 +34,10 @@ export class UploadStore {
 
   async save(records: readonly UploadRecord[]): Promise<void> {
     const multi = this.redis.multi();
-    for (const record of records) multi.set(this.key(record.id), JSON.stringify(record), 'EX', UPLOAD_TTL_S);
+    for (const record of records) {
+      multi.set(this.key(record.id), JSON.stringify(record), 'EX', UPLOAD_TTL_S);
+      this.files.track(multi, record.key, Date.parse(record.createdAt));
+    }
     await multi.exec();
   }
 

@@ -83,7 +83,20 @@ const schema = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('i2v'),
   API_KEYS: z.string().default('').transform(parseApiKeys),
+  /** where inputs and outputs live: the folder STORAGE_DIR, or the S3 bucket S3_BUCKET */
+  STORAGE: z.enum(['local', 's3']).default('local'),
   STORAGE_DIR: z.string().min(1).default('./data'),
+  /** the bucket, with STORAGE=s3 (credentials: the AWS SDK's default chain, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) */
+  S3_BUCKET: z.string().min(3).max(63).optional(),
+  /** an S3-compatible server (MinIO, R2, s3rver…), addressed path-style; unset: AWS S3 */
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  /** how long a presigned download URL stays valid (S3 allows at most 7 days) */
+  S3_URL_TTL_S: z.coerce.number().int().min(1).max(604_800).default(3600),
+  /** days after a job finishes (or a file is uploaded) before its files are deleted; fractions allowed; 0 keeps them forever */
+  RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  /** how often workers delete files past RETENTION_DAYS */
+  RETENTION_INTERVAL_S: z.coerce.number().positive().default(3600),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BACKEND_URL: z.union([z.literal(''), z.url()]).default(''),
   NEMO_TOKEN: z.string().default(''),
@@ -172,6 +185,9 @@ export function loadConfig(
     }
   } else if (servesApi && parsed.data.NODE_ENV === 'production' && parsed.data.API_KEYS.length === 0) {
     problems.push('API_KEYS: required when NODE_ENV=production (format: tenant=key,tenant=key)');
+  }
+  if (parsed.success && parsed.data.STORAGE === 's3' && !parsed.data.S3_BUCKET) {
+    problems.push('S3_BUCKET: required when STORAGE=s3');
   }
   if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.ENGINE_BENCHMARK) {
     problems.push('ENGINE_BENCHMARK: benchmark mode answers every render with a test clip; it cannot be used with NODE_ENV=production');

@@ -96,6 +96,8 @@ export interface JobRecord {
   lineage?: string[];
   /** the batch this job belongs to */
   batchId?: string;
+  /** when retention deleted the job's files (RETENTION_DAYS after it finished); an expired job never changes status again */
+  expiredAt?: string;
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
@@ -151,6 +153,11 @@ export class JobRecords {
     return `${this.prefix}:running`;
   }
 
+  /** ids of ended jobs whose files are still stored, scored by when they ended (ms), kept by `transition`; retention reads it */
+  finishedSet(): string {
+    return `${this.prefix}:finished`;
+  }
+
   private tenantIndex(tenant: string): string {
     return `${this.prefix}:tenant:${tenant}:jobs`;
   }
@@ -193,18 +200,51 @@ export class JobRecords {
     patch: Partial<JobRecord> = {},
     clear: readonly (keyof JobRecord)[] = [],
   ): Promise<boolean> {
+    const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
     const moved = await this.redis.eval(
       TRANSITION_SCRIPT,
-      2,
+      3,
       this.key(id),
       this.runningSet(),
+      this.finishedSet(),
       this.eventsChannel(id),
       id,
       JSON.stringify(from),
       JSON.stringify({ ...toHash(patch), status: to }),
       JSON.stringify(clear),
+      finishedAtMs === undefined ? '' : String(finishedAtMs),
     );
     return moved === 1;
+  }
+
+  /** Up to `count` ids of jobs that ended before `cutoffMs` and still have their files, oldest first. */
+  async finishedBefore(cutoffMs: number, count: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.finishedSet(), '-inf', cutoffMs, 'LIMIT', 0, count);
+  }
+
+  /**
+   * Marks a job that ended before `cutoffMs` as expired (its files are about
+   * to be deleted), atomically with status changes: a job retried meanwhile
+   * is left alone. Returns whether its files may be deleted; call
+   * `forgetFinished` once they are.
+   */
+  async markExpired(id: string, cutoffMs: number, at: string): Promise<boolean> {
+    const marked = await this.redis.eval(
+      EXPIRE_SCRIPT,
+      2,
+      this.key(id),
+      this.finishedSet(),
+      this.eventsChannel(id),
+      id,
+      String(cutoffMs),
+      at,
+      JSON.stringify([...TERMINAL_STATUSES]),
+    );
+    return marked === 1;
+  }
+
+  async forgetFinished(id: string): Promise<void> {
+    await this.redis.zrem(this.finishedSet(), id);
   }
 
   /** The tenant's job ids, newest first, after `cursor` (an id) when given. */
@@ -230,10 +270,15 @@ export class JobRecords {
   }
 }
 
-/** KEYS: the record, the running set; ARGV: channel, id, allowed statuses (JSON), fields to set (JSON), fields to delete (JSON). */
+/**
+ * KEYS: the record, the running set, the finished set; ARGV: channel, id,
+ * allowed statuses (JSON), fields to set (JSON), fields to delete (JSON), end
+ * time in ms when the new status is terminal (else ''). An expired job never moves.
+ */
 const TRANSITION_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'expiredAt') == 1 then return 0 end
 local allowed = cjson.decode(ARGV[3])
 for _, s in ipairs(allowed) do
   if s == status then
@@ -244,9 +289,32 @@ for _, s in ipairs(allowed) do
     local clear = cjson.decode(ARGV[5])
     if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
     if fields['status'] == 'running' then redis.call('SADD', KEYS[2], ARGV[2]) else redis.call('SREM', KEYS[2], ARGV[2]) end
+    if ARGV[6] ~= '' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2]) else redis.call('ZREM', KEYS[3], ARGV[2]) end
     redis.call('PUBLISH', ARGV[1], ARGV[2])
     return 1
   end
 end
 return 0
+`;
+
+/**
+ * KEYS: the record, the finished set; ARGV: channel, id, cutoff (ms),
+ * expiredAt, terminal statuses (JSON). 1 when the job ended before the cutoff
+ * (and is now marked expired, or already was).
+ */
+const EXPIRE_SCRIPT = `
+local ended = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if not ended or tonumber(ended) > tonumber(ARGV[3]) then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+local terminal = false
+for _, s in ipairs(cjson.decode(ARGV[5])) do if s == status then terminal = true end end
+if not terminal then
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 0
+end
+if redis.call('HEXISTS', KEYS[1], 'expiredAt') == 0 then
+  redis.call('HSET', KEYS[1], 'expiredAt', ARGV[4])
+  redis.call('PUBLISH', ARGV[1], ARGV[2])
+end
+return 1
 `;

@@ -17,6 +17,8 @@ export interface JobView {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** when retention deleted the job's files; its file URLs then answer 410 */
+  expired_at: string | null;
   attempts: number;
   queue_position: number | null;
   result: {
@@ -51,6 +53,7 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
     created_at: record.createdAt,
     started_at: record.startedAt ?? null,
     finished_at: record.finishedAt ?? null,
+    expired_at: record.expiredAt ?? null,
     attempts: record.attempts,
     queue_position: record.status === 'queued' ? (queuePosition ?? null) : null,
     result: result

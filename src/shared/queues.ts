@@ -33,6 +33,9 @@ export function createRenderQueue(connection: ConnectionOptions, prefix: string,
   return new Queue<RenderJobData>(RENDER_QUEUE, { connection, prefix, defaultJobOptions: renderJobOptions(retry) });
 }
 
+/** The workers' retention job scheduler: deletes files past RETENTION_DAYS. */
+export const RETENTION_QUEUE = 'retention';
+
 /** Where API processes announce cancellations; every worker listens and stops the job if it runs it. */
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;

@@ -1,7 +1,7 @@
 import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Preset } from '../shared/presets.ts';
-import type { Storage } from '../shared/storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import type { BatchSessions } from './batch-session.ts';
 import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';

@@ -9,7 +9,8 @@ import type { Logger } from '../shared/logger.ts';
 import { PRESETS, type Preset } from '../shared/presets.ts';
 import { cancelChannel } from '../shared/queues.ts';
 import { createRedis } from '../shared/redis.ts';
-import { LocalStorage } from '../shared/storage.ts';
+import { createStorage } from '../shared/storage/create-storage.ts';
+import { UploadFiles } from '../shared/upload-files.ts';
 import { createWebhookQueue, webhookBaseUrl } from '../shared/webhooks/events.ts';
 import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { createBackendCalls } from './backend-call.ts';
@@ -20,6 +21,7 @@ import { CreditsCache } from '../shared/credits-cache.ts';
 import { BatchSessions } from './batch-session.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
+import { startRetention } from './retention.ts';
 import { startWatchdog } from './watchdog.ts';
 import { createWebhookDeliveryWorker } from './webhook-delivery.ts';
 
@@ -52,11 +54,12 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
   const webhooks = createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }));
+  const storage = await createStorage(config);
   const cancellation = await Cancellation.listen(createRedis(config.REDIS_URL), cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(
     {
       records,
-      storage: new LocalStorage(config.STORAGE_DIR),
+      storage,
       logger,
       backendFor: createBackendCalls(clientFor, tokens),
       settings: {
@@ -98,6 +101,12 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   );
   const creditsRefresh = startCreditsRefresh(createBackendCalls(clientFor, tokens)('motion'), new CreditsCache(redis, config.REDIS_PREFIX), config.CREDITS_REFRESH_S * 1000, logger);
   const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000, webhooks.emitter);
+  const retention = await startRetention(
+    redis,
+    config.REDIS_PREFIX,
+    { records, uploads: new UploadFiles(redis, config.REDIS_PREFIX), storage, logger: logger.child({ component: 'retention' }) },
+    { retentionDays: config.RETENTION_DAYS, everyMs: config.RETENTION_INTERVAL_S * 1000 },
+  );
   // deliveries run in their own queue and worker, never inside a render job
   const deliveries = createWebhookDeliveryWorker(
     {
@@ -124,6 +133,8 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       await webhookQueue.close();
       creditsRefresh.stop();
       await watchdog.close();
+      await retention.close();
+      storage.close();
       await cancellation.close();
       await connections.close();
       redis.disconnect();

@@ -1,7 +1,7 @@
 import type { BackendClient } from '../shared/backend/client.ts';
 import type { Checkpoint, JobRecord, JobRecords, JobStage } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
-import type { Storage } from '../shared/storage.ts';
+import type { Storage } from '../shared/storage/storage.ts';
 import type { BatchSessions } from './batch-session.ts';
 
 /** A backend call made with the fleet's current token (refreshed on 1001). */

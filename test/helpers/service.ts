@@ -9,6 +9,9 @@ import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { JobRecords } from '../../src/shared/job-record.ts';
 import { createRedis } from '../../src/shared/redis.ts';
 import { createLogger } from '../../src/shared/logger.ts';
+import { createStorage } from '../../src/shared/storage/create-storage.ts';
+import type { Storage } from '../../src/shared/storage/storage.ts';
+import { UploadFiles } from '../../src/shared/upload-files.ts';
 import { startWorker } from '../../src/workers/main.ts';
 import { startTestEngine } from '../engine/protocol-client.ts';
 
@@ -19,6 +22,10 @@ export interface TestService {
   dir: string;
   /** the job records, read straight from Redis (checkpoints, which the API does not show) */
   records: JobRecords;
+  /** the index of uploaded files by upload time (retention reads it) */
+  uploadFiles: UploadFiles;
+  /** the storage the service uses (STORAGE_DIR, or the bucket when env says STORAGE=s3) */
+  storage: Storage;
   close(): Promise<void>;
 }
 
@@ -53,13 +60,17 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const worker = options.worker === false ? undefined : await startWorker(config, logger, backendUrl);
   const api = await startApi(config, logger, backendUrl);
   const redis = createRedis(config.REDIS_URL);
+  const storage = await createStorage(config);
   return {
     url: api.url,
     engineUrl: engine.url,
     config,
     dir,
     records: new JobRecords(redis, config.REDIS_PREFIX),
+    uploadFiles: new UploadFiles(redis, config.REDIS_PREFIX),
+    storage,
     async close() {
+      storage.close();
       redis.disconnect();
       await api.close();
       await worker?.close();

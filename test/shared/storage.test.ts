@@ -1,34 +1,131 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalStorage } from '../../src/shared/storage.ts';
+import { loadConfig } from '../../src/shared/config.ts';
+import { createStorage } from '../../src/shared/storage/create-storage.ts';
+import { ObjectNotFoundError, type Storage } from '../../src/shared/storage/storage.ts';
+import { startTestS3, type TestS3 } from '../helpers/s3.ts';
 
-describe('local storage', () => {
+async function bytesOf(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A source that sends `size` random bytes in 64 KiB chunks. */
+function randomSource(size: number): { source: Readable; bytes: Buffer } {
+  const bytes = randomBytes(size);
+  const chunks: Buffer[] = [];
+  for (let at = 0; at < size; at += 64 * 1024) chunks.push(bytes.subarray(at, at + 64 * 1024));
+  return { source: Readable.from(chunks), bytes };
+}
+
+/** Fails once more than `limit` bytes have passed, like the pixel-limit check of uploads. */
+function refuseAfter(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(seen > limit ? new Error('refused') : null, chunk);
+    },
+  });
+}
+
+const backends = ['local', 's3'] as const;
+
+describe.each(backends)('%s storage', (backend) => {
   let dir: string;
-  let storage: LocalStorage;
+  let s3: TestS3 | undefined;
+  let storage: Storage;
+
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'i2v-storage-'));
-    storage = new LocalStorage(dir);
+    s3 = backend === 's3' ? await startTestS3() : undefined;
+    storage = await createStorage(loadConfig({ STORAGE_DIR: dir, ...s3?.env }));
   });
-  afterAll(async () => rm(dir, { recursive: true, force: true }));
+  afterAll(async () => {
+    storage?.close();
+    await s3?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
-  it('writes every byte of a stream that was already flowing through its checks', async () => {
+  it('writes every byte of a stream through its checks, and reads it back whole or by range', async () => {
     const source = Readable.from([Buffer.from('hello '), Buffer.from('world')]);
     const upper = new Transform({ transform: (chunk: Buffer, _e, done) => done(null, Buffer.from(chunk.toString().toUpperCase())) });
     const { sizeBytes } = await storage.write('a/b.txt', source, [upper]);
     expect(sizeBytes).toBe(11);
-    expect(await readFile(storage.localPath('a/b.txt'), 'utf8')).toBe('HELLO WORLD');
+    expect(await storage.size('a/b.txt')).toBe(11);
+    expect(await text(await storage.read('a/b.txt'))).toBe('HELLO WORLD');
+    expect(await text(await storage.read('a/b.txt', { start: 2, end: 6 }))).toBe('LLO W');
   });
 
-  it('keeps nothing when a check fails', async () => {
-    const refuse = new Transform({ transform: (_chunk, _e, done) => done(new Error('refused')) });
-    await expect(storage.write('a/c.txt', Readable.from([Buffer.from('x')]), [refuse])).rejects.toThrow('refused');
-    expect(await readdir(storage.localPath('a'))).toEqual(['b.txt']);
+  it('streams a file larger than one S3 part and serves a range from its end', async () => {
+    const size = 12 * 1024 * 1024 + 123;
+    const { source, bytes } = randomSource(size);
+    expect((await storage.write('big/video.mp4', source)).sizeBytes).toBe(size);
+    expect(await storage.size('big/video.mp4')).toBe(size);
+    expect((await bytesOf(await storage.read('big/video.mp4'))).equals(bytes)).toBe(true);
+    const tail = await bytesOf(await storage.read('big/video.mp4', { start: size - 1000, end: size - 1 }));
+    expect(tail.equals(bytes.subarray(size - 1000))).toBe(true);
   });
 
-  it('never maps a key outside its root', () => {
-    for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a//b', 'a/./b', '']) expect(() => storage.localPath(key)).toThrow();
+  it('shows a key only once its stream has fully arrived', async () => {
+    const source = new PassThrough();
+    const writing = storage.write('late/file.bin', source);
+    source.write(randomBytes(100_000));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await storage.size('late/file.bin')).toBeUndefined();
+    source.end(randomBytes(100_000));
+    await writing;
+    expect(await storage.size('late/file.bin')).toBe(200_000);
+  });
+
+  it('keeps nothing when a check fails, and rejects with the check\'s own error', async () => {
+    await expect(storage.write('a/c.txt', Readable.from([Buffer.from('x')]), [refuseAfter(0)])).rejects.toThrow('refused');
+    expect(await storage.size('a/c.txt')).toBeUndefined();
+    // after several S3 parts have gone up
+    await expect(storage.write('a/d.bin', randomSource(11 * 1024 * 1024).source, [refuseAfter(10 * 1024 * 1024)])).rejects.toThrow('refused');
+    expect(await storage.size('a/d.bin')).toBeUndefined();
+  });
+
+  it('lends an object as a local file', async () => {
+    await storage.write('lend/photo.jpg', Readable.from([Buffer.from('jpeg bytes')]));
+    let lent = '';
+    const read = await storage.withLocalFile('lend/photo.jpg', async (file) => {
+      lent = file;
+      return readFile(file, 'utf8');
+    });
+    expect(read).toBe('jpeg bytes');
+    if (backend === 's3') await expect(stat(lent)).rejects.toThrow(); // the temporary copy is gone
+    await expect(storage.withLocalFile('lend/missing.jpg', async () => 'used')).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it('says when an object is missing', async () => {
+    expect(await storage.size('nothing/here.mp4')).toBeUndefined();
+    expect(await storage.delivery('nothing/here.mp4')).toBeUndefined();
+    await expect(storage.read('nothing/here.mp4')).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
+  it('removes a key and everything under it, and nothing that merely starts with the same letters', async () => {
+    for (const key of ['job/x1/0.jpg', 'job/x1/sub/1.jpg', 'job/x10/0.jpg', 'uploads/single.jpg']) await storage.write(key, Readable.from([Buffer.from(key)]));
+    await storage.remove('job/x1');
+    await storage.remove('uploads/single.jpg');
+    await storage.remove('never/written');
+    expect(await storage.size('job/x1/0.jpg')).toBeUndefined();
+    expect(await storage.size('job/x1/sub/1.jpg')).toBeUndefined();
+    expect(await storage.size('uploads/single.jpg')).toBeUndefined();
+    expect(await storage.size('job/x10/0.jpg')).toBe('job/x10/0.jpg'.length);
+  });
+
+  it('never takes a key that could leave its folder or bucket prefix', async () => {
+    for (const key of ['../x', 'a/../../x', '/etc/passwd', 'a//b', 'a/./b', '']) {
+      await expect(storage.write(key, Readable.from([Buffer.from('x')]))).rejects.toThrow('invalid storage key');
+      await expect(storage.read(key)).rejects.toThrow('invalid storage key');
+      await expect(storage.remove(key)).rejects.toThrow('invalid storage key');
+    }
   });
 });

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
 import { jobView } from '../../shared/job-view.ts';
+import { expiredProblem } from '../expired-problem.ts';
 import { cancelJob } from '../job-cancel.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
-import { jobParamsSchema, jobSchema } from '../schemas/jobs.ts';
+import { jobParamsSchema, jobSchema, problemSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 import { problems } from './jobs.ts';
 
@@ -29,12 +30,13 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
   app.post('/v1/jobs/:id/retry', {
     schema: {
       summary: 'Run a failed or canceled job again',
-      description: 'The job resumes from its last checkpoint (work already done at the backend is not repeated). 409 unless the job failed or was canceled.',
+      description: 'The job resumes from its last checkpoint (work already done at the backend is not repeated). 409 unless the job failed or was canceled; 410 once retention has deleted its files.',
       params: jobParamsSchema,
-      response: { 200: jobSchema, ...problems },
+      response: { 200: jobSchema, ...problems, 410: problemSchema },
     },
     handler: async (request) => {
       const record = await ownJob(services, request, request.params.id);
+      if (record.expiredAt) throw expiredProblem(record.id, record.expiredAt);
       const previous = await services.queue.getJob(record.id);
       if (previous && (await previous.isActive())) {
         throw new ProblemError(409, 'not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);

@@ -2,8 +2,9 @@ import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
+import { expiredProblem } from '../expired-problem.ts';
 import { ownJob } from '../request-context.ts';
-import { jobParamsSchema } from '../schemas/jobs.ts';
+import { jobParamsSchema, problemSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 import { problems } from './jobs.ts';
 
@@ -12,7 +13,11 @@ const FILES = {
   poster: { contentType: 'image/jpeg', summary: 'Download the poster frame (JPEG)' },
 } as const;
 
-/** The finished job's files, with Range, ETag and conditional requests. */
+/**
+ * The finished job's files. From local storage the API streams them, with
+ * Range, ETag and conditional requests; from S3 it redirects (302) to a
+ * presigned URL of the bucket, minted per request, where Range works too.
+ */
 export const jobFileRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
   for (const [kind, file] of Object.entries(FILES) as [keyof typeof FILES, (typeof FILES)[keyof typeof FILES]][]) {
     app.get(`/v1/jobs/:id/${kind}`, {
@@ -20,18 +25,27 @@ export const jobFileRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
         summary: file.summary,
         params: jobParamsSchema,
         produces: [file.contentType],
-        response: { 200: z.any().describe(file.contentType), 206: z.any().describe('the requested range'), ...problems },
+        response: {
+          200: z.any().describe(file.contentType),
+          206: z.any().describe('the requested range'),
+          302: z.any().describe('With STORAGE=s3: `Location` is a presigned URL of the file, valid for S3_URL_TTL_S (send no Authorization header there)'),
+          ...problems,
+          410: problemSchema.describe('The files were deleted RETENTION_DAYS after the job finished (`code: expired`)'),
+        },
       },
       handler: async (request, reply) => {
         const record = await ownJob(services, request, request.params.id);
+        if (record.expiredAt) throw expiredProblem(record.id, record.expiredAt);
         if (!record.result) {
           throw new ProblemError(409, 'not_ready', 'No video yet', `Job ${record.id} is ${record.status}; its files exist once it has succeeded.`);
         }
         const key = kind === 'video' ? record.result.videoKey : record.result.posterKey;
-        const { statusCode, headers, stream, type } = await send(request.raw, services.storage.localPath(key), { dotfiles: 'allow', acceptRanges: true, etag: true });
-        if (type === 'error' && statusCode === 404) {
-          throw new ProblemError(404, 'not_found', 'File not found', `The ${kind} of job ${record.id} is no longer stored.`);
-        }
+        const gone = new ProblemError(404, 'not_found', 'File not found', `The ${kind} of job ${record.id} is no longer stored.`);
+        const delivery = await services.storage.delivery(key);
+        if (!delivery) throw gone;
+        if (delivery.kind === 'url') return reply.code(302).header('location', delivery.url).header('cache-control', 'no-store').send();
+        const { statusCode, headers, stream, type } = await send(request.raw, delivery.path, { dotfiles: 'allow', acceptRanges: true, etag: true });
+        if (type === 'error' && statusCode === 404) throw gone;
         if (statusCode === 416) {
           return reply.code(416).headers(headers).type('application/problem+json').send({
             type: 'about:blank', title: 'Range not satisfiable', status: 416, code: 'range_not_satisfiable', detail: 'The requested range is outside the file.',

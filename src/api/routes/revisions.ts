@@ -4,8 +4,9 @@ import { ProblemError } from '../../shared/errors.ts';
 import { newId } from '../../shared/ids.ts';
 import { jobView } from '../../shared/job-view.ts';
 import { jobOptionsSchema } from '../../shared/job-options.ts';
+import { expiredProblem } from '../expired-problem.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
-import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS } from '../schemas/jobs.ts';
+import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS, problemSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 import { problems } from './jobs.ts';
 
@@ -26,13 +27,14 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
   app.post('/v1/jobs/:id/revisions', {
     schema: {
       summary: 'Revise a finished job',
-      description: 'Only a succeeded job can be revised. If the backend has lost the session, the revision rebuilds it from the parent\'s inputs and instructions.',
+      description: 'Only a succeeded job can be revised (410 once retention has deleted its files). If the backend has lost the session, the revision rebuilds it from the parent\'s inputs and instructions.',
       params: jobParamsSchema,
       body: revisionBodySchema,
-      response: { 202: jobSchema, ...problems },
+      response: { 202: jobSchema, ...problems, 410: problemSchema },
     },
     handler: async (request, reply) => {
       const parent = await ownJob(services, request, request.params.id);
+      if (parent.expiredAt) throw expiredProblem(parent.id, parent.expiredAt);
       const sent = parent.checkpoint.instruction?.text;
       if (parent.status !== 'succeeded' || !parent.checkpoint.sessionId || !sent) {
         throw new ProblemError(409, 'not_revisable', 'Job cannot be revised', `Job ${parent.id} is ${parent.status}; only a succeeded job can be revised.`);

@@ -69,6 +69,7 @@ export const jobSchema = z
     created_at: z.string(),
     started_at: z.string().nullable(),
     finished_at: z.string().nullable(),
+    expired_at: z.string().nullable().describe('When the job\'s files were deleted (RETENTION_DAYS after it finished); its video and poster then answer 410'),
     attempts: z.number().int(),
     queue_position: z.number().int().nullable().describe('Jobs ahead of this one while it is queued'),
     result: jobResultSchema.nullable(),

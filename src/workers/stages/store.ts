@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { timelineSummary } from '../../shared/draft.ts';
 import { JobError } from '../../shared/errors.ts';
@@ -16,38 +18,53 @@ async function extractPoster(context: StageContext, videoPath: string, posterPat
   );
 }
 
+interface StoredVideo {
+  width: number;
+  height: number;
+  durationS: number;
+  sizeBytes: number;
+}
+
+/** Downloads the render into `scratch`, checks it is a real video (ffprobe), and stores it with a poster frame. */
+async function storeRender(context: StageContext, scratch: string, videoKey: string, posterKey: string): Promise<StoredVideo> {
+  const videoPath = path.join(scratch, 'video.mp4');
+  const posterPath = path.join(scratch, 'poster.jpg');
+  const url = context.job.checkpoint.renderOutputUrl as string;
+  await context.backend((client) => client.downloadToFile(url, videoPath, { signal: context.signal, maxBytes: context.settings.maxDownloadBytes }));
+  await context.progress(0.5);
+  const media = await probeMedia(videoPath, { signal: context.signal });
+  if (!media.video || media.durationS <= 0) {
+    throw new JobError('render_failed', 'The backend returned a file that is not a playable video.', true);
+  }
+  await extractPoster(context, videoPath, posterPath, Math.min(media.durationS / 2, 1));
+  await context.storage.write(videoKey, createReadStream(videoPath));
+  await context.storage.write(posterKey, createReadStream(posterPath));
+  return { width: media.video.width, height: media.video.height, durationS: media.durationS, sizeBytes: media.sizeBytes };
+}
+
 /**
- * Downloads the MP4 into storage, checks it is a real video (ffprobe), keeps a
- * poster frame and records the result: the job has succeeded.
+ * Downloads the MP4, checks it, stores it with a poster frame and records
+ * the result: the job has succeeded.
  */
 export const storeStage: Stage = {
   step: 'store',
   name: 'storing',
   done: () => false,
   async run(context) {
-    const { job, storage } = context;
+    const { job } = context;
     const videoKey = `outputs/${job.id}/video.mp4`;
     const posterKey = `outputs/${job.id}/poster.jpg`;
-    const videoPath = storage.localPath(videoKey);
-    await mkdir(path.dirname(videoPath), { recursive: true });
-    const url = job.checkpoint.renderOutputUrl as string;
-    await context.backend((client) => client.downloadToFile(url, videoPath, { signal: context.signal, maxBytes: context.settings.maxDownloadBytes }));
-    await context.progress(0.5);
-
-    const media = await probeMedia(videoPath, { signal: context.signal });
-    if (!media.video || media.durationS <= 0) {
-      throw new JobError('render_failed', 'The backend returned a file that is not a playable video.', true);
-    }
-    await extractPoster(context, videoPath, storage.localPath(posterKey), Math.min(media.durationS / 2, 1));
+    const scratch = await mkdtemp(path.join(tmpdir(), `i2v-${job.id}-`));
+    const video = await storeRender(context, scratch, videoKey, posterKey).finally(() => rm(scratch, { recursive: true, force: true }));
     const draft = job.checkpoint.draft;
     await context.records.update(job.id, {
       result: {
         videoKey,
         posterKey,
-        width: media.video.width,
-        height: media.video.height,
-        durationS: Math.round(media.durationS * 1000) / 1000,
-        sizeBytes: media.sizeBytes,
+        width: video.width,
+        height: video.height,
+        durationS: Math.round(video.durationS * 1000) / 1000,
+        sizeBytes: video.sizeBytes,
         timelineSummary: draft ? timelineSummary(draft) : undefined,
         creditsUsed: job.checkpoint.creditsUsed,
       },

@@ -1,9 +1,11 @@
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { JobError } from '../../shared/errors.ts';
 import { fetchToFile } from '../../shared/fetch-guard.ts';
 import type { JobInput } from '../../shared/job-record.ts';
+import { ObjectNotFoundError } from '../../shared/storage/storage.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 
 interface LocalInput {
@@ -33,16 +35,11 @@ function decodedPath(url: string): string {
 const FETCHED_TYPES = new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm', 'mp3', 'wav', 'm4a', 'aac']);
 
 /**
- * URL inputs are fetched through the guarded fetcher into the job's work
- * folder and named by their content (the backend goes by extension).
+ * A URL input, fetched through the guarded fetcher into `scratch` and named
+ * by its content (the backend goes by extension).
  */
-async function localInput(context: StageContext, input: JobInput, index: number): Promise<LocalInput> {
-  if (input.kind === 'file') {
-    const ext = path.extname(input.key).slice(1);
-    return { path: context.storage.localPath(input.key), filename: uploadName(input.filename, ext), contentType: input.contentType };
-  }
-  const fetched = context.storage.localPath(`work/${context.job.id}/${index}`);
-  await mkdir(path.dirname(fetched), { recursive: true });
+async function fetchInput(context: StageContext, input: Extract<JobInput, { kind: 'url' }>, index: number, scratch: string): Promise<LocalInput> {
+  const fetched = path.join(scratch, String(index));
   await fetchToFile(input.url, fetched, {
     allowlist: context.settings.urlFetchAllowlist,
     maxBytes: context.settings.maxDownloadBytes,
@@ -55,6 +52,30 @@ async function localInput(context: StageContext, input: JobInput, index: number)
   const named = `${fetched}.${type.ext}`;
   await rename(fetched, named);
   return { path: named, filename: uploadName(decodedPath(input.url), type.ext), contentType: type.mime };
+}
+
+/**
+ * Runs `use` with every input as a file on this machine: stored inputs as
+ * the storage lends them (on S3, a temporary download), URL inputs fetched
+ * into `scratch`.
+ */
+async function withLocalInputs<T>(
+  context: StageContext,
+  inputs: readonly JobInput[],
+  scratch: string,
+  use: (files: LocalInput[]) => Promise<T>,
+  ready: LocalInput[] = [],
+): Promise<T> {
+  const index = ready.length;
+  const input = inputs[index];
+  if (!input) return use(ready);
+  const next = async (file: LocalInput) => {
+    await context.progress((index + 1) / (inputs.length + 1));
+    return withLocalInputs(context, inputs, scratch, use, [...ready, file]);
+  };
+  if (input.kind === 'url') return next(await fetchInput(context, input, index, scratch));
+  const ext = path.extname(input.key).slice(1);
+  return context.storage.withLocalFile(input.key, (filePath) => next({ path: filePath, filename: uploadName(input.filename, ext), contentType: input.contentType }));
 }
 
 /** Pictures first, in the client's order, then the music: the backend reads an upload in that order. */
@@ -70,13 +91,19 @@ export const uploadStage: Stage = {
   async run(context) {
     const sessionId = context.job.checkpoint.sessionId as string;
     const inputs = timelineOrder(context.job.inputs);
-    const files: LocalInput[] = [];
-    for (const [index, input] of inputs.entries()) {
-      files.push(await localInput(context, input, index));
-      await context.progress((index + 1) / (inputs.length + 1));
+    const scratch = await mkdtemp(path.join(tmpdir(), `i2v-${context.job.id}-`));
+    try {
+      const uploaded = await withLocalInputs(context, inputs, scratch, (files) =>
+        context.backend((client) => client.uploadFiles(sessionId, files, { signal: context.signal })),
+      );
+      await context.checkpoint({ uploaded: uploaded.map((f) => ({ filename: f.filename, fileType: f.fileType, cdnUrl: f.cdnUrl })) });
+    } catch (error) {
+      if (error instanceof ObjectNotFoundError) {
+        throw new JobError('input_missing', 'An input file is no longer stored (uploads and inputs are deleted RETENTION_DAYS after they arrive); send the job again with the file.');
+      }
+      throw error;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
     }
-    const uploaded = await context.backend((client) => client.uploadFiles(sessionId, files, { signal: context.signal }));
-    await context.checkpoint({ uploaded: uploaded.map((f) => ({ filename: f.filename, fileType: f.fileType, cdnUrl: f.cdnUrl })) });
-    await rm(context.storage.localPath(`work/${context.job.id}`), { recursive: true, force: true });
   },
 };

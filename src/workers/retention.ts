@@ -1,0 +1,87 @@
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { JobRecords } from '../shared/job-record.ts';
+import type { Logger } from '../shared/logger.ts';
+import { RETENTION_QUEUE } from '../shared/queues.ts';
+import type { Storage } from '../shared/storage/storage.ts';
+import { UPLOAD_TTL_S, type UploadFiles } from '../shared/upload-files.ts';
+
+const DAY_MS = 24 * 3600 * 1000;
+/** ids read from an index per round trip */
+const PAGE = 100;
+
+export interface RetentionDeps {
+  records: JobRecords;
+  uploads: UploadFiles;
+  storage: Storage;
+  logger: Logger;
+}
+
+export interface RetentionRun {
+  /** jobs whose files were deleted, now marked expired */
+  jobs: string[];
+  /** storage keys of uploads deleted */
+  uploads: string[];
+}
+
+/**
+ * Deletes the inputs and outputs of jobs that ended more than `retentionMs`
+ * before `now`, marking each expired first (an expired job never changes
+ * status again, so a retry cannot race the deletion), and uploads that old
+ * (never within the 24 h they can be referenced). Reads time-ordered indexes,
+ * never the whole keyspace or the storage listing.
+ */
+export async function expireOldFiles(deps: RetentionDeps, retentionMs: number, now = Date.now()): Promise<RetentionRun> {
+  const cutoff = now - retentionMs;
+  const expiredAt = new Date(now).toISOString();
+  const run: RetentionRun = { jobs: [], uploads: [] };
+  for (let ids = await deps.records.finishedBefore(cutoff, PAGE); ids.length > 0; ids = await deps.records.finishedBefore(cutoff, PAGE)) {
+    for (const id of ids) {
+      // not marked: retried (and ended again later) or gone since it was listed; the index no longer lists it here
+      if (!(await deps.records.markExpired(id, cutoff, expiredAt))) continue;
+      await deps.storage.remove(`inputs/${id}`);
+      await deps.storage.remove(`outputs/${id}`);
+      await deps.records.forgetFinished(id);
+      run.jobs.push(id);
+    }
+  }
+  const uploadCutoff = now - Math.max(retentionMs, UPLOAD_TTL_S * 1000);
+  for (let keys = await deps.uploads.uploadedBefore(uploadCutoff, PAGE); keys.length > 0; keys = await deps.uploads.uploadedBefore(uploadCutoff, PAGE)) {
+    for (const key of keys) {
+      await deps.storage.remove(key);
+      await deps.uploads.forget(key);
+      run.uploads.push(key);
+    }
+  }
+  if (run.jobs.length + run.uploads.length > 0) {
+    deps.logger.info({ jobs: run.jobs.length, uploads: run.uploads.length }, 'retention deleted old files');
+  }
+  return run;
+}
+
+/**
+ * Runs `expireOldFiles` on a BullMQ job scheduler, so across a fleet it runs
+ * once per interval on whichever worker is free. RETENTION_DAYS=0 removes
+ * the scheduler: files are kept forever.
+ */
+export async function startRetention(
+  connection: ConnectionOptions,
+  prefix: string,
+  deps: RetentionDeps,
+  settings: { retentionDays: number; everyMs: number },
+): Promise<{ close(): Promise<void> }> {
+  const queue = new Queue(RETENTION_QUEUE, { connection, prefix });
+  if (settings.retentionDays === 0) {
+    await queue.removeJobScheduler('retention');
+    await queue.close();
+    return { close: async () => undefined };
+  }
+  await queue.upsertJobScheduler('retention', { every: settings.everyMs }, { name: 'retention', opts: { removeOnComplete: true, removeOnFail: 100 } });
+  const worker = new Worker(RETENTION_QUEUE, async () => void (await expireOldFiles(deps, settings.retentionDays * DAY_MS)), { connection, prefix });
+  worker.on('failed', (_job, error) => deps.logger.warn({ err: error }, 'retention run failed; the next one tries again'));
+  return {
+    async close() {
+      await worker.close();
+      await queue.close();
+    },
+  };
+}
