@@ -5,6 +5,7 @@ import { ProblemError } from '../shared/errors.ts';
 import type { InputRole, JobInput } from '../shared/job-record.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import { storeMedia } from './media-intake.ts';
+import { jsonNestedDeeperThan, MAX_JSON_DEPTH, tooDeep } from './plugins/request-limits.ts';
 import { MAX_IMAGES, UPLOAD_REF, jobFieldsSchema, type CreateJobBody } from './schemas/jobs.ts';
 import type { UploadStore } from './upload-store.ts';
 
@@ -78,7 +79,7 @@ export async function intakeMultipart(request: FastifyRequest, deps: IntakeDeps,
           part.file.resume();
           throw invalid(`at most ${kind.max} "${part.fieldname}" part(s) per job`);
         }
-        const stored = await storeMedia(part.file, part.filename, [kind.role], deps.storage, `inputs/${jobId}/${inputs.length}`, deps.maxPixels);
+        const stored = await storeMedia(part.file, part.filename, [kind.role], deps.storage, `inputs/${jobId}/${inputs.length}`, deps.maxPixels, part.mimetype);
         inputs.push({ kind: 'file', role: kind.role, key: stored.key, filename: part.filename, contentType: stored.mime, sizeBytes: stored.sizeBytes });
         hashes.push(`${part.fieldname}:${stored.sha256}`);
         continue;
@@ -100,6 +101,7 @@ export async function intakeMultipart(request: FastifyRequest, deps: IntakeDeps,
 }
 
 function parseJsonField(name: string, value: string): unknown {
+  if (jsonNestedDeeperThan(value, MAX_JSON_DEPTH)) throw tooDeep(`body.${name}`);
   try {
     return JSON.parse(value);
   } catch {

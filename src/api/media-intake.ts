@@ -4,6 +4,7 @@ import { fileTypeStream } from 'file-type';
 import { imageSize } from 'image-size';
 import { ProblemError } from '../shared/errors.ts';
 import type { InputRole } from '../shared/job-record.ts';
+import { claimConflict } from '../shared/media-claims.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 
 /** What a file may be, judged by its content, never by its name or declared type. */
@@ -67,7 +68,8 @@ function pixelLimit(maxPixels: number, filename: string): Transform {
 
 /**
  * Streams one uploaded file into storage at `keyBase` + its real extension,
- * after checking what it is. `roles` says what the part may be.
+ * after checking what it is. `roles` says what the part may be; a file whose
+ * name or `declaredType` says it is another format than its content is refused.
  */
 export async function storeMedia(
   source: Readable & { truncated?: boolean },
@@ -76,6 +78,7 @@ export async function storeMedia(
   storage: Storage,
   keyBase: string,
   maxPixels: number,
+  declaredType?: string,
 ): Promise<StoredMedia> {
   const sniffed = await fileTypeStream(source);
   const ext = sniffed.fileType?.ext ?? '';
@@ -85,6 +88,11 @@ export async function storeMedia(
     const found = sniffed.fileType ? sniffed.fileType.mime : 'not a recognised format';
     const wanted = roles.map((r) => MEDIA_TYPES[r].names).join('; or ');
     throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" is ${found}; send ${wanted}`);
+  }
+  const conflict = claimConflict(sniffed.fileType!.mime, { filename, contentType: declaredType });
+  if (conflict) {
+    source.resume();
+    throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" ${conflict}; send files as what they are`);
   }
   const key = `${keyBase}.${ext}`;
   const hash = createHash('sha256');

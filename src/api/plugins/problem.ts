@@ -45,7 +45,8 @@ export const problemPlugin = fp(async (app) => {
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = error.validation.map((v) => ({
-        path: `${error.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`,
+        // an unknown key is reported at its object, whose path is "/" at the top
+        path: `${error.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.')}`.replace(/\.$/, ''),
         message: v.message ?? 'invalid',
       }));
       return sendProblem(reply, {

@@ -25,7 +25,7 @@ export const uploadRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
         for await (const part of request.parts()) {
           if (part.type !== 'file') throw new ProblemError(400, 'validation_failed', 'Invalid request', `unexpected field "${part.fieldname}"; send only files`);
           const id = newId('upl');
-          const media = await storeMedia(part.file, part.filename, ['image', 'audio'], services.storage, `uploads/${id}`, services.maxPixels);
+          const media = await storeMedia(part.file, part.filename, ['image', 'audio'], services.storage, `uploads/${id}`, services.maxPixels, part.mimetype);
           stored.push({ id, tenant: request.tenant, filename: part.filename, contentType: media.mime, sizeBytes: media.sizeBytes, key: media.key, role: media.role, createdAt: new Date().toISOString() });
         }
       } catch (error) {
