@@ -5,6 +5,7 @@ import path from 'node:path';
 import { timelineSummary } from '../../shared/draft.ts';
 import { JobError } from '../../shared/errors.ts';
 import { probeMedia } from '../../shared/ffprobe.ts';
+import { localFileInput } from '../../shared/ffmpeg-input.ts';
 import { runProcess } from '../../shared/process.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 
@@ -13,7 +14,7 @@ const POSTER_TIMEOUT_MS = 60_000;
 async function extractPoster(context: StageContext, videoPath: string, posterPath: string, atS: number): Promise<void> {
   await runProcess(
     'ffmpeg',
-    ['-nostdin', '-v', 'error', '-y', '-ss', atS.toFixed(3), '-i', videoPath, '-frames:v', '1', '-q:v', '3', '-update', '1', posterPath],
+    ['-nostdin', '-v', 'error', '-y', '-ss', atS.toFixed(3), ...localFileInput(videoPath), '-frames:v', '1', '-q:v', '3', '-update', '1', `file:${posterPath}`],
     { timeoutMs: POSTER_TIMEOUT_MS, signal: context.signal },
   );
 }
