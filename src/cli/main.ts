@@ -1,16 +1,14 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
-import { startApi } from '../api/server.ts';
-import { startWorker } from '../workers/main.ts';
-import { startAllInOne } from './all-in-one.ts';
-import { runDemo } from './demo.ts';
-import { startEngineProcess } from './engine-process.ts';
 import { out } from './output.ts';
 import { animateCommand } from './client/animate.ts';
 import { cancelCommand } from './client/cancel.ts';
 import { jobsCommand } from './client/jobs.ts';
 import { statusCommand } from './client/status.ts';
+
+// The processes' modules are imported when their command runs, so the client
+// commands (animate, jobs, status, cancel) start without loading the server.
 
 function configOrExit(servesApi = true): Config {
   try {
@@ -54,6 +52,7 @@ program
   .description('API, worker and embedded engine in one process (first run, offline use)')
   .action(() =>
     serveUntilSignal('i2v', async (config, logger) => {
+      const { startAllInOne } = await import('./all-in-one.ts');
       const service = await startAllInOne(config, logger);
       logger.info({ url: service.api.url }, 'i2v is up');
       return service;
@@ -63,14 +62,14 @@ program
 program
   .command('api')
   .description('the REST API alone')
-  .action(() => serveUntilSignal('api', startApi));
+  .action(() => serveUntilSignal('api', async (config, logger) => (await import('../api/server.ts')).startApi(config, logger)));
 
 program
   .command('worker')
   .description('a render worker alone (BACKEND_URL, else the engine at ENGINE_HOST:ENGINE_PORT)')
   .action(() =>
-    serveUntilSignal('worker', (config, logger) =>
-      startWorker(config, logger, config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`),
+    serveUntilSignal('worker', async (config, logger) =>
+      (await import('../workers/main.ts')).startWorker(config, logger, config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`),
       false,
     ),
   );
@@ -78,7 +77,7 @@ program
 program
   .command('engine')
   .description('the embedded render engine alone, on ENGINE_HOST:ENGINE_PORT')
-  .action(() => serveUntilSignal('engine', startEngineProcess, false));
+  .action(() => serveUntilSignal('engine', async (config, logger) => (await import('./engine-process.ts')).startEngineProcess(config, logger), false));
 
 program
   .command('demo')
@@ -87,6 +86,7 @@ program
     const config = configOrExit();
     const logger = createLogger({ level: process.env.LOG_LEVEL ? config.LOG_LEVEL : 'warn', name: 'demo' });
     try {
+      const { runDemo } = await import('./demo.ts');
       await runDemo(config, logger);
       process.exit(0);
     } catch (error) {
