@@ -89,7 +89,7 @@ const schema = z.object({
   /** the bucket, with STORAGE=s3 (credentials: the AWS SDK's default chain, e.g. AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) */
   S3_BUCKET: z.string().min(3).max(63).optional(),
   /** an S3-compatible server (MinIO, R2, s3rver…), addressed path-style; unset: AWS S3 */
-  S3_ENDPOINT: z.url().optional(),
+  S3_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://127.0.0.1:9000' }).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   /** how long a presigned download URL stays valid (S3 allows at most 7 days) */
   S3_URL_TTL_S: z.coerce.number().int().min(1).max(604_800).default(3600),

@@ -66,6 +66,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         pollIntervalMs: config.BACKEND_POLL_INTERVAL_MS,
         urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
+        maxImagePixels: config.MAX_IMAGE_PIXELS,
       },
       batchSessions: new BatchSessions(redis, batches),
       webhooks: webhooks.emitter,

@@ -11,6 +11,8 @@ export interface WorkerSettings {
   pollIntervalMs: number;
   urlFetchAllowlist: readonly string[];
   maxDownloadBytes: number;
+  /** MAX_IMAGE_PIXELS: pictures declaring more are refused before they are decoded */
+  maxImagePixels: number;
 }
 
 /** What every stage gets: the job, its checkpoint, and the services to move it on. */

@@ -39,12 +39,10 @@ describe('S3 storage against a local S3-compatible server', () => {
 
   it('hands out a presigned GET URL for the key that needs no credentials and serves ranges', async () => {
     await storage.write('outputs/job_b/video.mp4', Readable.from([Buffer.from('0123456789abcdef')]));
-    const before = Date.now();
     const delivery = await storage.delivery('outputs/job_b/video.mp4');
     if (delivery?.kind !== 'url') throw new Error(`expected a URL, got ${JSON.stringify(delivery)}`);
     expect(delivery.url.startsWith(`${s3.endpoint}/${s3.bucket}/outputs/job_b/video.mp4?`)).toBe(true);
     expect(new URL(delivery.url).searchParams.get('X-Amz-Expires')).toBe('60');
-    expect(delivery.expiresAt.getTime()).toBeGreaterThanOrEqual(before + 60_000);
 
     const whole = await request(delivery.url);
     expect(whole.statusCode).toBe(200);

@@ -129,3 +129,13 @@ describe.each(backends)('%s storage', (backend) => {
     }
   });
 });
+
+describe('storage settings', () => {
+  it('default to local storage kept 7 days, and refuse S3 without a bucket or with an endpoint that is not a URL', () => {
+    expect(loadConfig({})).toMatchObject({ STORAGE: 'local', RETENTION_DAYS: 7, S3_REGION: 'us-east-1', S3_URL_TTL_S: 3600 });
+    expect(() => loadConfig({ STORAGE: 's3' })).toThrow('S3_BUCKET: required when STORAGE=s3');
+    expect(() => loadConfig({ STORAGE: 's3', S3_BUCKET: 'media', S3_ENDPOINT: 'minio:9000' })).toThrow('S3_ENDPOINT');
+    expect(() => loadConfig({ RETENTION_DAYS: '-1' })).toThrow('RETENTION_DAYS');
+    expect(loadConfig({ STORAGE: 's3', S3_BUCKET: 'media', RETENTION_DAYS: '0.5' })).toMatchObject({ STORAGE: 's3', RETENTION_DAYS: 0.5 });
+  });
+});

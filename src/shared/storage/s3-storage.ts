@@ -131,9 +131,8 @@ export class S3Storage implements Storage {
   /** A presigned GET URL, valid for `urlTtlS`; Range requests work on it. */
   async delivery(key: string): Promise<Delivery | undefined> {
     if ((await this.size(key)) === undefined) return undefined;
-    const expiresAt = new Date(Date.now() + this.options.urlTtlS * 1000);
     const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.options.bucket, Key: key }), { expiresIn: this.options.urlTtlS });
-    return { kind: 'url', url, expiresAt };
+    return { kind: 'url', url };
   }
 
   async remove(prefix: string): Promise<void> {

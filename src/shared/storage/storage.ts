@@ -10,7 +10,7 @@ export interface ByteRange {
  * How a client downloads an object: the API streams a file of this machine's
  * disk, or sends the client to a time-limited URL of the object store.
  */
-export type Delivery = { kind: 'file'; path: string } | { kind: 'url'; url: string; expiresAt: Date };
+export type Delivery = { kind: 'file'; path: string } | { kind: 'url'; url: string };
 
 /**
  * Where inputs and outputs live: a local folder or an S3 bucket. Keys are

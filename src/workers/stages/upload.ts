@@ -5,7 +5,9 @@ import { fileTypeFromFile } from 'file-type';
 import { JobError } from '../../shared/errors.ts';
 import { fetchToFile } from '../../shared/fetch-guard.ts';
 import type { JobInput } from '../../shared/job-record.ts';
+import { claimConflict } from '../../shared/media-claims.ts';
 import { ObjectNotFoundError } from '../../shared/storage/storage.ts';
+import { checkPicture } from '../picture-check.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 
 interface LocalInput {
@@ -32,7 +34,11 @@ function decodedPath(url: string): string {
   }
 }
 
-const FETCHED_TYPES = new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm', 'mp3', 'wav', 'm4a', 'aac']);
+/** What a downloaded input may be, by its role, judged by content. */
+const FETCHED_TYPES: Record<JobInput['role'], ReadonlySet<string>> = {
+  image: new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm']),
+  audio: new Set(['mp3', 'wav', 'm4a', 'aac']),
+};
 
 /**
  * A URL input, fetched through the guarded fetcher into `scratch` and named
@@ -40,15 +46,20 @@ const FETCHED_TYPES = new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm'
  */
 async function fetchInput(context: StageContext, input: Extract<JobInput, { kind: 'url' }>, index: number, scratch: string): Promise<LocalInput> {
   const fetched = path.join(scratch, String(index));
-  await fetchToFile(input.url, fetched, {
+  const { contentType } = await fetchToFile(input.url, fetched, {
     allowlist: context.settings.urlFetchAllowlist,
     maxBytes: context.settings.maxDownloadBytes,
     signal: context.signal,
   });
   const type = await fileTypeFromFile(fetched);
-  if (!type || !FETCHED_TYPES.has(type.ext)) {
-    throw new JobError('unsupported_media', `${new URL(input.url).host} sent ${type?.mime ?? 'a file of unknown type'}, not an image, a short video or audio.`);
+  const host = new URL(input.url).host;
+  if (!type || !FETCHED_TYPES[input.role].has(type.ext)) {
+    const wanted = input.role === 'audio' ? 'audio (mp3, wav, m4a, aac)' : 'an image or a short video';
+    throw new JobError('unsupported_media', `${host} sent ${type?.mime ?? 'a file of unknown type'}, not ${wanted}.`);
   }
+  // a download's name is the URL's, which image CDNs keep while converting formats: only its Content-Type is a claim
+  const conflict = claimConflict(type.mime, { contentType });
+  if (conflict) throw new JobError('unsupported_media', `the file from ${host} ${conflict}.`);
   const named = `${fetched}.${type.ext}`;
   await rename(fetched, named);
   return { path: named, filename: uploadName(decodedPath(input.url), type.ext), contentType: type.mime };
@@ -70,6 +81,9 @@ async function withLocalInputs<T>(
   const input = inputs[index];
   if (!input) return use(ready);
   const next = async (file: LocalInput) => {
+    if (input.role === 'image') {
+      await checkPicture(file.path, path.extname(file.filename).slice(1), file.filename, { maxPixels: context.settings.maxImagePixels, signal: context.signal });
+    }
     await context.progress((index + 1) / (inputs.length + 1));
     return withLocalInputs(context, inputs, scratch, use, [...ready, file]);
   };
