@@ -11,6 +11,9 @@ import { problemClientErrorHandler, requestLimitsPlugin } from './plugins/reques
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { problemPlugin } from './plugins/problem.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
+import { httpMetricsPlugin } from './plugins/http-metrics.ts';
+import { RequestLogController } from './plugins/request-log.ts';
+import { adminRoutes, type AdminOptions } from './routes/admin.ts';
 import { healthRoutes } from './routes/health.ts';
 import { jobActionRoutes } from './routes/job-actions.ts';
 import { jobEventRoutes } from './routes/job-events.ts';
@@ -31,6 +34,8 @@ export interface ApiOptions {
   apiKeys: Map<string, string>;
   maxUploadBytes: number;
   rateLimit: { perMinute: number; redis?: Redis; nameSpace: string };
+  /** ADMIN_KEY and every queue: /admin/queues, /metrics, /v1/admin/stats; absent: those routes are off (404) */
+  admin?: AdminOptions;
   /** browser origins allowed to call the API (CORS); none: CORS stays off */
   corsOrigins?: readonly string[];
   /** how long a client may take to send its headers, its whole request, and how long an idle keep-alive socket stays open */
@@ -57,6 +62,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   const app = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
+    logController: new RequestLogController(),
     // slow clients (slow-loris) are cut off: headers, whole request, idle keep-alive
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
@@ -73,7 +79,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'i2v', version: API_VERSION, description: 'Turn still images into short MP4 videos.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' }, adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_KEY (operators)' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
@@ -86,6 +92,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
     await docs.register(swaggerUi, { routePrefix: '/docs' });
   });
   await app.register(problemPlugin);
+  await app.register(httpMetricsPlugin);
   await app.register(multipart, {
     limits: { fileSize: options.maxUploadBytes, files: 51, fields: 20, fieldSize: 64 * 1024, parts: 80 },
   });
@@ -94,6 +101,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, revisionRoutes, creditRoutes, webhookRoutes]) {
     await app.register(routes, { services });
   }
+  if (options.admin) await app.register(adminRoutes, options.admin);
   await app.register(webPageRoutes);
   return app;
 }

@@ -7,6 +7,8 @@ import { JobRecords } from '../shared/job-record.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
 import { createRedis, type Redis } from '../shared/redis.ts';
+import { trackQueues } from '../shared/metrics/queue-counts.ts';
+import { openQueueSet } from '../shared/queue-set.ts';
 import { createStorage } from '../shared/storage/create-storage.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import { createWebhookQueue, type WebhookJobData } from '../shared/webhooks/events.ts';
@@ -95,6 +97,9 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
   }
   const flows = new FlowProducer({ connection: redis, prefix: config.REDIS_PREFIX });
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
+  // every queue, for the operator (dashboard, queue gauges, stats): only with ADMIN_KEY
+  const adminQueues = config.ADMIN_KEY ? openQueueSet(redis, config.REDIS_PREFIX) : [];
+  const untrackQueues = trackQueues(adminQueues);
   const storage = await createStorage(config);
   const services = createApiServices(config, { redis, subscriber, queue, flows, webhookQueue, storage }, backendUrl, logger);
   const app = await buildApi(services, {
@@ -102,6 +107,7 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
     apiKeys: apiKeysByKey(config),
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     rateLimit: { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: `${config.REDIS_PREFIX}:rate-limit:` },
+    admin: config.ADMIN_KEY ? { key: config.ADMIN_KEY, queues: adminQueues } : undefined,
     corsOrigins: config.CORS_ORIGINS,
     timeouts: { headersMs: config.HTTP_HEADERS_TIMEOUT_S * 1000, requestMs: config.HTTP_REQUEST_TIMEOUT_S * 1000, keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_S * 1000 },
   });
@@ -116,6 +122,8 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
       await queue.close();
       await flows.close();
       await webhookQueue.close();
+      untrackQueues();
+      await Promise.all(adminQueues.map((adminQueue) => adminQueue.close()));
       storage.close();
       redis.disconnect();
     },

@@ -152,6 +152,10 @@ const schema = z.object({
   WEBHOOK_RETRY_SCHEDULE: retrySchedule,
   /** a webhook receiver that has not answered in this many seconds counts as a failed (retried) attempt */
   WEBHOOK_TIMEOUT_S: z.coerce.number().positive().max(60).default(10),
+  /** the operator key of /admin/queues, /metrics and /v1/admin/stats (Bearer, or Basic as user "admin"); unset: those routes are off */
+  ADMIN_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** a worker serves its Prometheus metrics on HOST:METRICS_PORT/metrics (needs ADMIN_KEY); unset: no metrics server */
+  METRICS_PORT: port.optional(),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -191,6 +195,9 @@ export function loadConfig(
   }
   if (parsed.success && parsed.data.NODE_ENV === 'production' && parsed.data.ENGINE_BENCHMARK) {
     problems.push('ENGINE_BENCHMARK: benchmark mode answers every render with a test clip; it cannot be used with NODE_ENV=production');
+  }
+  if (parsed.success && parsed.data.METRICS_PORT !== undefined && !parsed.data.ADMIN_KEY) {
+    problems.push('METRICS_PORT: the metrics server needs ADMIN_KEY (scrapers send it as a Bearer token)');
   }
   if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_S > parsed.data.HTTP_REQUEST_TIMEOUT_S) {
     problems.push('HTTP_HEADERS_TIMEOUT_S: must not be longer than HTTP_REQUEST_TIMEOUT_S');

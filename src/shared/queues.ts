@@ -10,6 +10,9 @@ export const RENDER_QUEUE = 'render';
 /** A batch is a BullMQ flow: a parent here whose children are the batch's render jobs. */
 export const BATCH_QUEUE = 'batches';
 
+/** The workers' job scheduler (the watchdog sweep). */
+export const MAINTENANCE_QUEUE = 'maintenance';
+
 export interface BatchJobData {
   batchId: string;
 }

@@ -1,5 +1,6 @@
 import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
+import { metrics } from '../shared/metrics/registry.ts';
 import type { Preset } from '../shared/presets.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
@@ -82,13 +83,16 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
       logger.info({ stage: stage.name, step: stage.step }, 'stage started');
       const started = performance.now();
       await stage.run(stageContext(deps, job, logger, signal, from, to));
-      logger.info({ stage: stage.name, step: stage.step, ms: Math.round(performance.now() - started) }, 'stage finished');
+      const ms = performance.now() - started;
+      metrics.stageSeconds.observe({ stage: stage.step }, ms / 1000);
+      logger.info({ stage: stage.name, step: stage.step, ms: Math.round(ms) }, 'stage finished');
     }
   } finally {
     await endTurn?.();
   }
   const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
+  if (succeeded) metrics.jobs.inc({ preset: job.preset, status: 'succeeded' });
   if (succeeded) await deps.webhooks.emitJobEvent('job.succeeded', job.id);
   else await deps.webhooks.reconcileJobEvents(job.id);
 }

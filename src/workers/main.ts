@@ -9,6 +9,8 @@ import type { Logger } from '../shared/logger.ts';
 import { PRESETS, type Preset } from '../shared/presets.ts';
 import { cancelChannel } from '../shared/queues.ts';
 import { createRedis } from '../shared/redis.ts';
+import { AdminKey } from '../shared/admin-key.ts';
+import { openQueueSet } from '../shared/queue-set.ts';
 import { createStorage } from '../shared/storage/create-storage.ts';
 import { UploadFiles } from '../shared/upload-files.ts';
 import { createWebhookQueue, webhookBaseUrl } from '../shared/webhooks/events.ts';
@@ -21,11 +23,14 @@ import { CreditsCache } from '../shared/credits-cache.ts';
 import { BatchSessions } from './batch-session.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { startRetention } from './retention.ts';
 import { startWatchdog } from './watchdog.ts';
 import { createWebhookDeliveryWorker } from './webhook-delivery.ts';
 
 export interface RunningWorker {
+  /** where GET /metrics answers, when METRICS_PORT is set */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -121,14 +126,21 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     { connection: redis, prefix: config.REDIS_PREFIX },
   );
   await deliveries.waitUntilReady();
-  logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY }, 'worker ready');
+  // loadConfig refuses METRICS_PORT without ADMIN_KEY
+  const metricsServer =
+    config.METRICS_PORT === undefined || !config.ADMIN_KEY
+      ? undefined
+      : await startMetricsServer({ host: config.HOST, port: config.METRICS_PORT, adminKey: new AdminKey(config.ADMIN_KEY), queues: openQueueSet(redis, config.REDIS_PREFIX) });
+  logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY, metrics: metricsServer?.url }, 'worker ready');
   return {
+    metricsUrl: metricsServer?.url,
     /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish, then are stopped where they are and retried by another worker from their checkpoints. */
     async close() {
       const graceful = worker.close();
       const timer = setTimeout(() => cancellation.abortAll(), config.SHUTDOWN_GRACE_S * 1000);
       await graceful;
       clearTimeout(timer);
+      await metricsServer?.close();
       await batchWorker.close();
       await deliveries.close();
       await webhookQueue.close();

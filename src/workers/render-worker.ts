@@ -1,4 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { metrics } from '../shared/metrics/registry.ts';
+import { QUEUE_METRICS } from '../shared/queue-set.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
 import type { Cancellation } from './cancellation.ts';
 import { classifyError, type ClassifyContext } from './classify.ts';
@@ -44,8 +46,10 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     try {
       await runLifecycle(deps, jobId, attempt, signal);
     } catch (error) {
-      if (signal.aborted && (await deps.records.get(jobId))?.status === 'canceled') {
-        deps.logger.info({ job_id: jobId, attempt }, 'job canceled while running');
+      const canceled = signal.aborted ? await deps.records.get(jobId) : undefined;
+      if (canceled?.status === 'canceled') {
+        deps.logger.info({ job_id: jobId, tenant: canceled.tenant, attempt }, 'job canceled while running');
+        metrics.jobs.inc({ preset: canceled.preset, status: 'canceled' });
         await cancelBackendRender(deps, jobId);
         await deps.webhooks.reconcileJobEvents(jobId); // in case the API stopped between the cancel and its webhook
         return;
@@ -65,6 +69,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       }
       if (outcome.action === 'fail' || attempt >= (bullJob.opts.attempts ?? 1)) {
         const failed = await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
+        if (failed) metrics.jobs.inc({ preset: (await deps.records.get(jobId))?.preset ?? 'unknown', status: 'failed' });
         if (failed) await deps.webhooks.emitJobEvent('job.failed', jobId);
         throw new UnrecoverableError(failure.message);
       }
@@ -81,6 +86,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     lockDuration: options.lockDurationMs,
     stalledInterval: options.stalledIntervalMs,
     maxStalledCount: options.maxStalledCount,
+    metrics: QUEUE_METRICS,
   });
   return worker;
 }

@@ -1,10 +1,8 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
-import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
+import { MAINTENANCE_QUEUE, RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
-
-export const MAINTENANCE_QUEUE = 'maintenance';
 
 /** States in which BullMQ still owns a job: someone will run it or is running it. */
 const LIVE_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children']);

@@ -1,6 +1,8 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { postGuarded, PostFailedError, UrlForbiddenError } from '../shared/fetch-guard.ts';
 import type { Logger } from '../shared/logger.ts';
+import { metrics } from '../shared/metrics/registry.ts';
+import { QUEUE_METRICS } from '../shared/queue-set.ts';
 import { WEBHOOK_QUEUE, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { retryAfterMs, scheduledDelayMs } from '../shared/webhooks/schedule.ts';
 import type { WebhookSecrets } from '../shared/webhooks/secrets.ts';
@@ -70,11 +72,12 @@ export function createWebhookDeliveryWorker(deps: WebhookDeliveryDeps, options: 
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     const base = { event_id: event.id, type: event.type, job_id: event.jobId ?? null, batch_id: event.batchId ?? null, url: event.url, attempt };
-    const log = deps.logger.child({ event_id: event.id, event: event.type, attempt });
+    const log = deps.logger.child({ event_id: event.id, event: event.type, job_id: event.jobId, tenant: event.tenant, attempt });
 
     if (!redelivery && (await deps.store.isGone(event.tenant, event.url))) {
       await deps.store.record(event.tenant, { ...base, status: 'skipped', response_status: null, duration_ms: null, error: 'this URL answered 410 Gone before; not sent', next_attempt_at: null });
       log.info('webhook not sent: the URL is gone');
+      metrics.webhookDeliveries.inc({ outcome: 'skipped' });
       return 'skipped';
     }
 
@@ -111,6 +114,7 @@ export function createWebhookDeliveryWorker(deps: WebhookDeliveryDeps, options: 
       next_attempt_at: nextDelayMs === undefined ? null : new Date(Date.now() + nextDelayMs).toISOString(),
     });
     log.info({ status: outcome.status, response_status: outcome.responseStatus, ms: durationMs, retry_in_ms: nextDelayMs }, 'webhook attempt');
+    metrics.webhookDeliveries.inc({ outcome: outcome.status });
     if (nextDelayMs !== undefined) throw new RetryDelivery(outcome.error ?? 'retry', nextDelayMs);
     return outcome.status;
   };
@@ -119,6 +123,7 @@ export function createWebhookDeliveryWorker(deps: WebhookDeliveryDeps, options: 
     connection: options.connection,
     prefix: options.prefix,
     concurrency: options.concurrency ?? 16,
+    metrics: QUEUE_METRICS,
     settings: {
       // the delay was decided (and logged) by the attempt itself; an unexpected error (Redis) follows the schedule
       backoffStrategy: (attemptsMade, _type, err) =>

@@ -8,6 +8,7 @@ import type { EngineOptions } from '../../src/engine/options.ts';
 import { loadConfig, type Config } from '../../src/shared/config.ts';
 import { JobRecords } from '../../src/shared/job-record.ts';
 import { createRedis } from '../../src/shared/redis.ts';
+import type { DestinationStream } from 'pino';
 import { createLogger } from '../../src/shared/logger.ts';
 import { createStorage } from '../../src/shared/storage/create-storage.ts';
 import type { Storage } from '../../src/shared/storage/storage.ts';
@@ -22,6 +23,8 @@ export interface TestService {
   dir: string;
   /** the job records, read straight from Redis (checkpoints, which the API does not show) */
   records: JobRecords;
+  /** the worker's metrics server, when env sets METRICS_PORT (0: any free port) */
+  workerMetricsUrl?: string;
   /** the index of uploaded files by upload time (retention reads it) */
   uploadFiles: UploadFiles;
   /** the storage the service uses (STORAGE_DIR, or the bucket when env says STORAGE=s3) */
@@ -35,6 +38,8 @@ export interface TestServiceOptions {
   engine?: Partial<EngineOptions>;
   /** false: no worker, so jobs stay queued */
   worker?: boolean;
+  /** where the API's and the worker's log lines go, for tests that read them (LOG_LEVEL still applies) */
+  logDestination?: DestinationStream;
 }
 
 export function testConfig(dir: string, env: Record<string, string> = {}): Config {
@@ -54,7 +59,7 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const dir = await mkdtemp(path.join(tmpdir(), 'i2v-test-'));
   const config = testConfig(dir, options.env);
-  const logger = createLogger({ level: config.LOG_LEVEL });
+  const logger = createLogger({ level: config.LOG_LEVEL, destination: options.logDestination });
   const engine = await startTestEngine({ noTextRate: 0.3, ...options.engine });
   const backendUrl = config.BACKEND_URL || engine.url;
   const worker = options.worker === false ? undefined : await startWorker(config, logger, backendUrl);
@@ -64,6 +69,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   return {
     url: api.url,
     engineUrl: engine.url,
+    workerMetricsUrl: worker?.metricsUrl,
     config,
     dir,
     records: new JobRecords(redis, config.REDIS_PREFIX),

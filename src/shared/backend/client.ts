@@ -1,5 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import { Agent, FormData, type Dispatcher } from 'undici';
+import { recordBackendCall, recordBackendStream } from '../metrics/backend-calls.ts';
 import { attributionHeaders, type SkillAttribution } from './attribution.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { isLocalFileError, writeStreamToFile } from './file-sink.ts';
@@ -166,7 +167,11 @@ export class BackendClient {
    * when iteration starts (each send is charged); breaking out of the loop
    * closes the stream.
    */
-  async *runSse(sessionId: string, text: string, options: RunSseOptions = {}): AsyncGenerator<SseEvent> {
+  runSse(sessionId: string, text: string, options: RunSseOptions = {}): AsyncGenerator<SseEvent> {
+    return recordBackendStream('run_sse', this.streamSse(sessionId, text, options));
+  }
+
+  private async *streamSse(sessionId: string, text: string, options: RunSseOptions): AsyncGenerator<SseEvent> {
     const body = {
       app_name: 'nemo_agent',
       user_id: 'me',
@@ -232,7 +237,11 @@ export class BackendClient {
    * followed, and a JSON reply naming a URL is followed to it. Credentials go
    * only to the backend's own origin, never to a CDN.
    */
-  async downloadToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
+  downloadToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
+    return recordBackendCall('download', this.fetchToFile(url, destPath, options));
+  }
+
+  private async fetchToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
     let target = new URL(url, this.baseUrl);
     for (let hop = 0; hop <= MAX_DOWNLOAD_HOPS; hop++) {
       const reply = await openCall(this.dispatcher, {
@@ -295,7 +304,7 @@ export class BackendClient {
   }
 
   private json(endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request?: RequestParts): Promise<unknown> {
-    return callJson(this.dispatcher, this.spec(endpoint, method, path, options, request));
+    return recordBackendCall(endpoint, callJson(this.dispatcher, this.spec(endpoint, method, path, options, request)));
   }
 }
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError } from '../../shared/errors.ts';
+import { metrics } from '../../shared/metrics/registry.ts';
 import type { Stage } from '../stage-context.ts';
 import { renderIdFor } from './render.ts';
 
@@ -18,6 +19,8 @@ export const pollStage: Stage = {
       if (render.status === 'completed') {
         if (!render.outputUrl) throw new JobError('render_failed', `Render ${id} completed without an output URL.`, true);
         await context.checkpoint({ renderOutputUrl: render.outputUrl });
+        const { renderStartedAt } = context.job.checkpoint;
+        if (renderStartedAt) metrics.renderSeconds.observe(Math.max(0, Date.now() - Date.parse(renderStartedAt)) / 1000);
         return;
       }
       if (render.status === 'failed') {

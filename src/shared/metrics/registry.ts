@@ -1,0 +1,73 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { readTrackedQueueCounts } from './queue-counts.ts';
+
+/**
+ * The process's metrics, served in Prometheus format by the API's GET
+ * /metrics and by a worker's metrics server. One set per process whatever
+ * runs in it (the API, a worker, or both in the all-in-one): this module is
+ * the only place metrics are defined, so nothing is registered twice. Label
+ * values are bounded: route patterns, status codes, stage and endpoint names.
+ */
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+const registers = [registry];
+
+export const metrics = {
+  httpRequests: new Counter({
+    name: 'i2v_http_requests_total',
+    help: 'API requests answered, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers,
+  }),
+  httpSeconds: new Histogram({
+    name: 'i2v_http_request_duration_seconds',
+    help: 'Time to answer an API request, by method and route pattern',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers,
+  }),
+  jobs: new Counter({
+    name: 'i2v_jobs_total',
+    help: 'Jobs that ended in this worker process, by preset and final status (succeeded, failed, canceled)',
+    labelNames: ['preset', 'status'] as const,
+    registers,
+  }),
+  stageSeconds: new Histogram({
+    name: 'i2v_stage_duration_seconds',
+    help: 'Time a lifecycle stage took to finish, by stage (connect, upload, instruct, render, poll, store)',
+    labelNames: ['stage'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+    registers,
+  }),
+  renderSeconds: new Histogram({
+    name: 'i2v_render_seconds',
+    help: 'Time from a render request to the backend reporting it completed',
+    buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200],
+    registers,
+  }),
+  backendRequests: new Counter({
+    name: 'i2v_backend_requests_total',
+    help: "Calls to the render backend, by endpoint and outcome code (0 = success, else the backend's code or network, timeout, bad_reply, stream, aborted)",
+    labelNames: ['endpoint', 'code'] as const,
+    registers,
+  }),
+  webhookDeliveries: new Counter({
+    name: 'i2v_webhook_deliveries_total',
+    help: 'Webhook delivery attempts, by outcome (delivered, retrying, failed, gone, skipped)',
+    labelNames: ['outcome'] as const,
+    registers,
+  }),
+  queueJobs: new Gauge({
+    name: 'i2v_queue_jobs',
+    help: 'Jobs in each BullMQ queue, by state; read from Redis on each scrape',
+    labelNames: ['queue', 'state'] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const { queue, counts } of await readTrackedQueueCounts()) {
+        for (const [state, count] of Object.entries(counts)) this.set({ queue, state }, count);
+      }
+    },
+  }),
+};
