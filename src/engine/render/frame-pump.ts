@@ -1,8 +1,9 @@
 import type { Writable } from 'node:stream';
 import { windowAt } from '../motion.ts';
 import { decodeStill, pictureFrames, preparedSize } from './frame-source.ts';
-import { FrameWarper, type Size } from './frame-warper.ts';
+import type { FrameWarper, Size } from './frame-warper.ts';
 import type { PlannedVideo, RenderPlan } from './timeline.ts';
+import { WarperPool } from './warper-pool.ts';
 
 /** Frames of one picture written but not yet taken by the encoder; a warped frame's memory is reused only after that. */
 const IN_FLIGHT = 3;
@@ -25,10 +26,11 @@ class PictureStream {
     fps: number,
     signal: AbortSignal,
     still: Promise<Buffer> | undefined,
+    private readonly warpers: WarperPool,
   ) {
     const size = preparedSize(video, output);
     this.source = pictureFrames(video, size, fps, signal, still);
-    if (video.motion) this.warper = new FrameWarper(size, output, IN_FLIGHT);
+    if (video.motion) this.warper = warpers.take(size, output);
   }
 
   async writeNext(out: Writable): Promise<void> {
@@ -52,6 +54,7 @@ class PictureStream {
   async finish(): Promise<void> {
     await Promise.all(this.pending);
     await this.source.return(undefined);
+    if (this.warper) this.warpers.give(this.warper);
   }
 }
 
@@ -73,7 +76,8 @@ export async function pumpFrames(plan: RenderPlan, out: Writable, signal: AbortS
     still.catch(() => {}); // awaited when its turn comes
     return still;
   };
-  const open = (video: PlannedVideo, still?: Promise<Buffer>) => new PictureStream(video, output, fps, signal, still);
+  const warpers = new WarperPool(IN_FLIGHT);
+  const open = (video: PlannedVideo, still?: Promise<Buffer>) => new PictureStream(video, output, fps, signal, still, warpers);
 
   let current = open(plan.videos[0]!);
   let ahead: Promise<Buffer> | undefined;

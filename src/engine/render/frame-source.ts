@@ -20,6 +20,8 @@ export function decoderArgs(video: PlannedVideo, size: Size, fps: number): strin
   const input = video.kind === 'image' ? [] : ['-ss', String(video.inS)];
   return [
     '-nostdin', '-hide_banner', '-v', 'error', ...input, ...localFileInput(video.path), '-an', '-sn',
+    // slice threads in the fit's scalers cost more CPU than they save here: the encoder has the cores
+    '-filter_threads', '1',
     '-vf', video.kind === 'image' ? fit : `fps=${fps},${fit}`,
     '-frames:v', String(video.kind === 'image' ? 1 : video.frames),
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:1',
