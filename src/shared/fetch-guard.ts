@@ -137,7 +137,8 @@ function guardedAgent(allow: Allowlist, timeoutMs: number, resolve: HostLookup =
       (addresses) => {
         for (const entry of addresses) {
           const refusal = addressRefusal(entry.address, hostname, allow);
-          if (refusal) return callback(Object.assign(new UrlForbiddenError(refusal), { code: 'EFORBIDDEN' }), '', 0);
+          // handed over as it is: its code (url_forbidden) is what the job records
+          if (refusal) return callback(new UrlForbiddenError(refusal), '', 0);
         }
         const first = addresses[0];
         if (!first) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
