@@ -9,6 +9,7 @@ interface Output {
 }
 
 const BAR_WIDTH = 30;
+const MIN_BAR_WIDTH = 10;
 
 function describe(job: Snapshot): string {
   if (job.status === 'queued') return job.queue_position ? `queued (${job.queue_position} ahead)` : 'queued';
@@ -33,9 +34,12 @@ export class ProgressBar {
       if (line !== this.shown) this.output.write(`${(this.shown = line)} ${progress}%\n`);
       return;
     }
-    const filled = Math.round((progress / 100) * BAR_WIDTH);
-    let line = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] ${String(progress).padStart(3)}% ${describe(job)}`;
-    const columns = this.output.columns ?? 80;
+    const text = `${String(progress).padStart(3)}% ${describe(job)}`;
+    const columns = this.output.columns || 80; // 0 when the terminal does not say
+    // the bar gives way first on a narrow terminal; the stage is what matters
+    const width = Math.min(BAR_WIDTH, columns - text.length - 4);
+    const filled = Math.round((progress / 100) * width);
+    let line = width >= MIN_BAR_WIDTH ? `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${text}` : text;
     if (line.length >= columns) line = line.slice(0, columns - 1);
     if (line === this.shown) return;
     this.shown = line;
