@@ -86,7 +86,14 @@ function resetPlayer() {
 }
 
 async function playVideo(job) {
-  const blob = await (await api(`/v1/jobs/${job.id}/video`)).blob();
+  let blob;
+  try {
+    blob = await (await api(`/v1/jobs/${job.id}/video`)).blob();
+  } catch (error) {
+    if (error instanceof ApiProblem) throw error;
+    // e.g. STORAGE=s3: the route redirects to the bucket, which this page may not fetch
+    throw new Error(`the video could not be loaded here (${error.message}); download it with the API or the CLI`);
+  }
   if ($('job-id').textContent !== job.id) return; // another job was opened meanwhile
   resetPlayer();
   videoUrl = URL.createObjectURL(blob);
