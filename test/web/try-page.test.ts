@@ -1,17 +1,11 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 
-/** Debian's Chromium (apt-get install -y chromium); never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 /** a product photo, as a shop would upload it (1600×1200 JPEG) */
 const PHOTO = fileURLToPath(new URL('../../assets/sample-photo.jpg', import.meta.url));
 const README_SCREENSHOT = fileURLToPath(new URL('../../docs/images/try-page.png', import.meta.url));
@@ -36,12 +30,8 @@ describe('the try-it page, in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y chromium`);
-    }
+    browser = await launchChromium();
     service = await startTestService();
-    // each launch runs in a fresh temporary user-data-dir, removed when the browser closes
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   });
 
