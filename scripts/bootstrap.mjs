@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Makes a fresh clone runnable: Node version, npm dependencies, ffmpeg, and a
-// Redis (or redis-server to start one). Plain Node, no dependencies, because
+// Redis (or redis-server to start one); with --tests, Chromium for the browser tests. Plain Node, no dependencies, because
 // it runs before `npm ci`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -48,9 +48,11 @@ function redisAnswers(url) {
   });
 }
 
-async function installSystemPackages() {
+async function installSystemPackages({ forTests }) {
   const packages = [];
   if (!onPath('ffmpeg') || !onPath('ffprobe')) packages.push('ffmpeg', 'fonts-dejavu-core');
+  // the browser tests drive Debian's Chromium (never a downloaded browser)
+  if (forTests && !existsSync('/usr/bin/chromium')) packages.push('chromium');
   const redisUrl = process.env.REDIS_URL || 'redis://127.0.0.1:6379';
   if (!onPath('redis-server') && !(await redisAnswers(redisUrl))) packages.push('redis-server');
   if (packages.length === 0) return;
@@ -67,4 +69,4 @@ async function installSystemPackages() {
 
 checkNode();
 installNodeModules();
-await installSystemPackages();
+await installSystemPackages({ forTests: process.argv.includes('--tests') });

@@ -1,20 +1,14 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../src/shared/queue-set.ts';
+import { launchChromium } from '../helpers/chromium.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 import { Receiver } from '../webhooks/receiver.ts';
 
-/** Debian's Chromium (apt-get install -y chromium); never a downloaded browser. */
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const README_SCREENSHOT = fileURLToPath(new URL('../../docs/images/queue-dashboard.png', import.meta.url));
 const ADMIN_KEY = 'admin-key-for-the-browser-test';
 
@@ -24,12 +18,9 @@ describe('the queue dashboard in headless Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: this test drives Debian's Chromium. Install it with: apt-get install -y chromium`);
-    }
     service = await startTestService({ engine: { noTextRate: 0 }, env: { ADMIN_KEY } });
     receiver = await new Receiver().start();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
