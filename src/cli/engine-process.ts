@@ -15,6 +15,7 @@ export async function startEngineProcess(config: Config, logger: Logger): Promis
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
     faults: config.ENGINE_FAULTS,
     benchmark: config.ENGINE_BENCHMARK,
+    renderConcurrency: config.ENGINE_RENDER_CONCURRENCY,
   });
   logger.info({ url: engine.url }, 'embedded engine listening');
   return engine;

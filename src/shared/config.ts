@@ -108,6 +108,8 @@ const schema = z.object({
   ENGINE_PORT: port.default(8790),
   ENGINE_HOST: z.string().min(1).default('127.0.0.1'),
   ENGINE_DIR: z.string().min(1).default('./data/engine'),
+  /** renders one engine runs at once (others wait as pending); x264 already uses every core, so raise it only on big machines */
+  ENGINE_RENDER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** serve the engine's /_engine admin routes (fault injection, render lists); for tests and drills only */
   ENGINE_FAULTS: z.stringbool().default(false),
   /** the engine's renders skip ffmpeg and answer with one pre-made test clip; for benchmarks only, refused with NODE_ENV=production */
