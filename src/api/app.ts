@@ -7,7 +7,7 @@ import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, val
 import type { Logger } from '../shared/logger.ts';
 import { authPlugin } from './plugins/auth.ts';
 import { corsPlugin } from './plugins/cors.ts';
-import { problemClientErrorHandler, requestLimitsPlugin } from './plugins/request-limits.ts';
+import { problemClientErrorHandler, problemFrameworkError, requestLimitsPlugin } from './plugins/request-limits.ts';
 import { securityHeadersPlugin } from './plugins/security-headers.ts';
 import { problemPlugin } from './plugins/problem.ts';
 import { rateLimitPlugin } from './plugins/rate-limit.ts';
@@ -68,6 +68,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
     keepAliveTimeout: timeouts.keepAliveMs,
     http: { headersTimeout: timeouts.headersMs, connectionsCheckingInterval: Math.min(1000, timeouts.headersMs) },
     clientErrorHandler: problemClientErrorHandler,
+    frameworkErrors: problemFrameworkError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validateJsonBodies);
   app.setSerializerCompiler(serializerCompiler);

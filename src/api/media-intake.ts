@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { fileTypeStream } from 'file-type';
+import { Readable, Transform } from 'node:stream';
+import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
 import { ProblemError } from '../shared/errors.ts';
 import type { InputRole } from '../shared/job-record.ts';
@@ -13,6 +13,8 @@ export const MEDIA_TYPES: Record<InputRole, { exts: ReadonlySet<string>; names: 
   audio: { exts: new Set(['mp3', 'wav', 'm4a', 'aac']), names: 'mp3, wav, m4a or aac' },
 };
 const STILL_IMAGES = new Set(['jpg', 'png', 'webp', 'gif']);
+/** What file-type needs to see of a file's start to tell its type. */
+const SNIFF_BYTES = 4100;
 /** Enough of a file's start to hold its dimensions (a JPEG's EXIF block comes first). */
 const HEADER_BYTES = 256 * 1024;
 
@@ -67,6 +69,40 @@ function pixelLimit(maxPixels: number, filename: string): Transform {
 }
 
 /**
+ * The first bytes of a stream, and the whole stream again to go on with.
+ * Read through the stream's iterator, which also settles for a stream that
+ * has already ended (an empty part) or failed (a part cut short), where
+ * waiting for its events would wait forever.
+ */
+async function peek(source: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable; drain(): void }> {
+  const chunks = source[Symbol.asyncIterator]();
+  const read: Buffer[] = [];
+  let length = 0;
+  let ended = false;
+  while (length < bytes) {
+    const next = await chunks.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    read.push(next.value as Buffer);
+    length += (next.value as Buffer).length;
+  }
+  async function* rest() {
+    yield* read;
+    if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value as Buffer;
+  }
+  return {
+    head: Buffer.concat(read),
+    whole: Readable.from(rest(), { objectMode: false }),
+    // the part is refused: read the rest of it away so the form can be answered
+    drain: () => void (async () => {
+      if (!ended) for (let next = await chunks.next(); !next.done; next = await chunks.next());
+    })().catch(() => {}),
+  };
+}
+
+/**
  * Streams one uploaded file into storage at `keyBase` + its real extension,
  * after checking what it is. `roles` says what the part may be; a file whose
  * name or `declaredType` says it is another format than its content is refused.
@@ -80,18 +116,19 @@ export async function storeMedia(
   maxPixels: number,
   declaredType?: string,
 ): Promise<StoredMedia> {
-  const sniffed = await fileTypeStream(source);
-  const ext = sniffed.fileType?.ext ?? '';
+  const { head, whole, drain } = await peek(source, SNIFF_BYTES);
+  const fileType = await fileTypeFromBuffer(head);
+  const ext = fileType?.ext ?? '';
   const role = roleOf(ext);
-  if (!role || !roles.includes(role)) {
-    source.resume();
-    const found = sniffed.fileType ? sniffed.fileType.mime : 'not a recognised format';
+  if (!fileType || !role || !roles.includes(role)) {
+    drain();
+    const found = fileType ? fileType.mime : head.length === 0 ? 'empty' : 'not a recognised format';
     const wanted = roles.map((r) => MEDIA_TYPES[r].names).join('; or ');
     throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" is ${found}; send ${wanted}`);
   }
-  const conflict = claimConflict(sniffed.fileType!.mime, { filename, contentType: declaredType });
+  const conflict = claimConflict(fileType.mime, { filename, contentType: declaredType });
   if (conflict) {
-    source.resume();
+    drain();
     throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" ${conflict}; send files as what they are`);
   }
   const key = `${keyBase}.${ext}`;
@@ -103,6 +140,6 @@ export async function storeMedia(
     },
   });
   const checks = STILL_IMAGES.has(ext) ? [hashing, pixelLimit(maxPixels, filename)] : [hashing];
-  const { sizeBytes } = await storage.write(key, sniffed, checks);
-  return { key, role, ext, mime: sniffed.fileType?.mime ?? 'application/octet-stream', sizeBytes, sha256: hash.digest('hex') };
+  const { sizeBytes } = await storage.write(key, whole, checks);
+  return { key, role, ext, mime: fileType.mime, sizeBytes, sha256: hash.digest('hex') };
 }

@@ -196,6 +196,66 @@ describe('request limits', () => {
   });
 });
 
+/** Sends a whole raw request and gives back the reply as text once the server closes the connection. */
+async function rawExchange(url: string, request: string | Buffer): Promise<string> {
+  const client = new RawClient(url);
+  client.write(typeof request === 'string' ? request : request.toString('latin1'));
+  const closed = await Promise.race([client.closed, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 5000))]);
+  client.destroy();
+  if (closed === 'hung') throw new Error(`no reply within 5 s; got: ${client.reply.slice(0, 200)}`);
+  return client.reply;
+}
+
+const rawPost = (path: string, type: string, body: string) =>
+  `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev-key\r\nContent-Type: ${type}\r\nContent-Length: ${Buffer.byteLength(body, 'latin1')}\r\nConnection: close\r\n\r\n${body}`;
+
+describe('what the fuzzer found: each answered with a problem now', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ worker: false });
+  });
+  afterAll(async () => service?.close());
+
+  const expectProblem = (reply: string, status: number, code: string) => {
+    expect(reply).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+    expect(reply).toContain('application/problem+json');
+    expect(reply).toContain(`"code":"${code}"`);
+  };
+  const part = (name: string, filename: string, content: string) => `--b\r\nContent-Disposition: form-data; name="${name}"; filename="${filename}"\r\n\r\n${content}\r\n`;
+
+  it('a multipart file part cut short no longer hangs the request (400), on /v1/jobs and /v1/uploads', async () => {
+    const cut = part('images', 'a.png', '\x89PNG\r\n\x1a\n\0\0\0\rIHDR').slice(0, 90);
+    for (const path of ['/v1/jobs', '/v1/uploads']) expectProblem(await rawExchange(service.url, rawPost(path, 'multipart/form-data; boundary=b', cut)), 400, 'bad_request');
+  });
+
+  it('an empty file part no longer hangs the request (415)', async () => {
+    expectProblem(await rawExchange(service.url, rawPost('/v1/uploads', 'multipart/form-data; boundary=b', `${part('file', 'a.png', '')}--b--\r\n`)), 415, 'unsupported_media_type');
+  });
+
+  it('a multipart boundary longer than the parser takes is a 400, not a 500', async () => {
+    const boundary = 'x'.repeat(300);
+    expectProblem(await rawExchange(service.url, rawPost('/v1/jobs', `multipart/form-data; boundary=${boundary}`, `--${boundary}--\r\n`)), 400, 'bad_request');
+  });
+
+  it('a JSON null, or no body at all, for a batch or a revision is a 400, not a 500', async () => {
+    for (const path of ['/v1/batches', '/v1/jobs/job_00000000000000000000000000/revisions']) {
+      expectProblem(await rawExchange(service.url, rawPost(path, 'application/json', 'null')), 400, 'validation_failed');
+      const empty = await fetch(`${service.url}${path}`, { method: 'POST', headers: { authorization: 'Bearer dev-key' } });
+      expect(empty.status, path).toBe(400);
+    }
+    expect((await fetch(`${service.url}/v1/batches`, { method: 'POST', headers: { authorization: 'Bearer dev-key' } })).headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('Expect other than 100-continue, CONNECT, an over-long id and an undecodable path get problems', async () => {
+    expectProblem(await rawExchange(service.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nExpect: something\r\nConnection: close\r\n\r\n'), 417, 'expectation_failed');
+    expectProblem(await rawExchange(service.url, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'), 405, 'method_not_allowed');
+    expectProblem(await rawExchange(service.url, `GET /v1/jobs/${'a'.repeat(3000)} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev-key\r\nConnection: close\r\n\r\n`), 414, 'uri_too_long');
+    expectProblem(await rawExchange(service.url, 'GET /v1/jobs/%E0%A4%A HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer dev-key\r\nConnection: close\r\n\r\n'), 400, 'bad_request');
+    // and the service still answers
+    expect((await fetch(`${service.url}/healthz`)).status).toBe(200);
+  });
+});
+
 describe('slow clients are cut off (slow-loris)', () => {
   let service: TestService;
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
+import { malformedMultipart } from './request-limits.ts';
 
 export interface ProblemFields {
   title: string;
@@ -57,6 +58,8 @@ export const problemPlugin = fp(async (app) => {
         errors,
       });
     }
+    const malformed = request.isMultipart() ? malformedMultipart(error) : undefined;
+    if (malformed) return sendProblem(reply, { status: malformed.status, code: malformed.code, title: malformed.title, detail: malformed.message });
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     const status = error.statusCode ?? 500;
     if (known || (status >= 400 && status < 500)) {

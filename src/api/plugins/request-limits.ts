@@ -1,7 +1,9 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ProblemError } from '../../shared/errors.ts';
-import { problemType } from './problem.ts';
+import { problemType, sendProblem } from './problem.ts';
 
 /** Deeper than any body this API takes (a batch item's caption is 4 levels down). */
 export const MAX_JSON_DEPTH = 32;
@@ -30,6 +32,9 @@ export function tooDeep(path = 'body'): ProblemError {
   return new ProblemError(400, 'validation_failed', 'Invalid request', message, { errors: [{ path, message }] });
 }
 
+const notAnObject = () =>
+  new ProblemError(400, 'validation_failed', 'Invalid request', 'the body must be a JSON object', { errors: [{ path: 'body', message: 'expected an object' }] });
+
 function mediaType(header: string | undefined): string | undefined {
   return header?.split(';')[0]?.trim().toLowerCase() || undefined;
 }
@@ -56,6 +61,20 @@ export const requestLimitsPlugin = fp(async (app) => {
     if (!takesBody && route.url.startsWith('/v1/') && route.bodyLimit === undefined) route.bodyLimit = NO_BODY_LIMIT;
   });
 
+  // Node drops a CONNECT it has no listener for without a word
+  app.server.on('connect', (_request, socket: Socket) => {
+    writeRawProblem(socket, { status: 405, code: 'method_not_allowed', title: 'Method Not Allowed', detail: 'CONNECT is not supported.' });
+  });
+  // an Expect other than 100-continue: Node would answer a bare 417 itself
+  app.server.on('checkExpectation', (_request, response: ServerResponse) => {
+    writeProblem(response, { status: 417, code: 'expectation_failed', title: 'Expectation Failed', detail: 'Only "Expect: 100-continue" is supported.' });
+  });
+
+  // validation lets a missing or null body through (a multipart one reaches it as null): only a multipart request may have none
+  app.addHook('preValidation', async (request) => {
+    if (request.routeOptions.schema?.body && request.body == null && !request.isMultipart()) throw notAnObject();
+  });
+
   app.addHook('preParsing', async (request) => {
     const schema = request.routeOptions.schema;
     if (!schema?.body && !schema?.consumes) return;
@@ -66,6 +85,31 @@ export const requestLimitsPlugin = fp(async (app) => {
     throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `${request.method} ${request.routeOptions.url} takes ${accepted.join(' or ')}${type ? `, not ${type}` : ''}.`);
   });
 });
+
+/** Busboy's words for a multipart body that ends early or has no usable boundary (it gives them no code). */
+const MALFORMED_MULTIPART = /unexpected end of multipart data|Boundary not found|Boundary required|The needle/i;
+
+/** A multipart body that cannot be parsed: the client's fault, not the server's. */
+export function malformedMultipart(error: Error): ProblemError | undefined {
+  if (!MALFORMED_MULTIPART.test(error.message ?? '')) return undefined;
+  return new ProblemError(400, 'bad_request', 'Bad request', `The multipart body is malformed: ${error.message}.`);
+}
+
+/** Errors Fastify's router raises before any route runs (a path it cannot decode, a parameter too long), as problems. */
+export function problemFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+  void sendProblem(reply, {
+    status: tooLong ? 414 : 400,
+    code: tooLong ? 'uri_too_long' : 'bad_request',
+    title: tooLong ? 'URI Too Long' : 'Bad Request',
+    detail: tooLong ? 'A part of the path is longer than any id.' : 'The path cannot be decoded.',
+  });
+}
+
+function writeProblem(response: ServerResponse, problem: { status: number; code: string; title: string; detail: string }): void {
+  const body = JSON.stringify({ type: problemType(problem.code), ...problem });
+  response.writeHead(problem.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+}
 
 const CLIENT_ERRORS: Record<string, { status: number; code: string; title: string }> = {
   HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', title: 'Request Header Fields Too Large' },
@@ -80,7 +124,12 @@ const CLIENT_ERRORS: Record<string, { status: number; code: string; title: strin
 export function problemClientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const { status, code, title } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', title: 'Bad Request' };
-  const body = JSON.stringify({ type: problemType(code), title, status, detail: 'The request could not be read as HTTP.', code });
   if (!socket.writable) return void socket.destroy(error);
-  socket.end(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  writeRawProblem(socket, { status, code, title, detail: 'The request could not be read as HTTP.' });
+}
+
+/** A problem written straight to a socket Node has taken out of HTTP handling, which is then closed. */
+function writeRawProblem(socket: Socket, problem: { status: number; code: string; title: string; detail: string }): void {
+  const body = JSON.stringify({ type: problemType(problem.code), ...problem });
+  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
