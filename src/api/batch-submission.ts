@@ -40,7 +40,8 @@ export class BatchSubmission {
     };
     try {
       await this.batches.create(batch);
-      for (const job of jobs) await this.records.create(job);
+      // sent together: one round trip for the whole batch
+      await Promise.all(jobs.map((job) => this.records.create(job)));
       await this.flows.add({
         name: 'batch',
         queueName: BATCH_QUEUE,

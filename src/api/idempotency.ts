@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { RecordClaim } from '../shared/job-record.ts';
 
 export const IDEMPOTENCY_TTL_S = 24 * 3600;
 export const MAX_IDEMPOTENCY_KEY_CHARS = 255;
@@ -23,15 +24,30 @@ export class Idempotency {
     return `${this.prefix}:idem:${tenant}:${sha256(idempotencyKey)}`;
   }
 
-  /** `canonicalBody`: the request in a canonical form; only its hash is kept. */
+  /**
+   * The key claimed for `jobId`, for JobRecords.create to take in the same
+   * round trip as the record. `canonicalBody`: the request in a canonical
+   * form; only its hash is kept.
+   */
+  recordClaim(tenant: string, idempotencyKey: string, canonicalBody: string, jobId: string): RecordClaim {
+    return { key: this.key(tenant, idempotencyKey), value: `${jobId} ${sha256(canonicalBody)}`, ttlS: IDEMPOTENCY_TTL_S };
+  }
+
+  /** What a taken key (its value `claimedBy`) means for a request with this body. */
+  earlier(claimedBy: string, canonicalBody: string): Exclude<Claim, { kind: 'new' }> {
+    const [jobId = '', bodyHash] = claimedBy.split(' ');
+    return bodyHash === sha256(canonicalBody) ? { kind: 'replay', jobId } : { kind: 'conflict', jobId };
+  }
+
+  /** Claims the key on its own (a batch, whose records are written after). */
   async claim(tenant: string, idempotencyKey: string, canonicalBody: string, jobId: string): Promise<Claim> {
-    const key = this.key(tenant, idempotencyKey);
-    const bodyHash = sha256(canonicalBody);
-    const claimed = await this.redis.set(key, `${jobId} ${bodyHash}`, 'EX', IDEMPOTENCY_TTL_S, 'NX');
+    const { key, value, ttlS } = this.recordClaim(tenant, idempotencyKey, canonicalBody, jobId);
+    const claimed = await this.redis.set(key, value, 'EX', ttlS, 'NX');
     if (claimed) return { kind: 'new' };
-    const [existingJob, existingHash] = ((await this.redis.get(key)) ?? '').split(' ');
-    if (!existingJob) return this.claim(tenant, idempotencyKey, canonicalBody, jobId);
-    return existingHash === bodyHash ? { kind: 'replay', jobId: existingJob } : { kind: 'conflict', jobId: existingJob };
+    const existing = await this.redis.get(key);
+    // expired between the two calls: claim it again
+    if (!existing) return this.claim(tenant, idempotencyKey, canonicalBody, jobId);
+    return this.earlier(existing, canonicalBody);
   }
 
   /** Frees a key whose job could not be created, so the client can try again. */

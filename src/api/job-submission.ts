@@ -5,7 +5,7 @@ import { checkCallbackUrl, UrlForbiddenError } from '../shared/fetch-guard.ts';
 import type { JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
 import type { Storage } from '../shared/storage/storage.ts';
-import { Idempotency } from './idempotency.ts';
+import type { Claim, Idempotency } from './idempotency.ts';
 import type { JobIntake } from './job-intake.ts';
 import { DEFAULT_WEBHOOK_EVENTS } from './schemas/jobs.ts';
 
@@ -13,6 +13,8 @@ export interface Submitted {
   record: JobRecord;
   /** an earlier request with the same Idempotency-Key made this job */
   replayed: boolean;
+  /** a new job's place in the queue when it was added */
+  queuePosition?: number;
 }
 
 const REPLAY_WAIT_MS = 5000;
@@ -72,37 +74,47 @@ export class JobSubmission {
   async claimKey(tenant: string, idempotencyKey: string | undefined, canonicalBody: string, newId: string): Promise<string | undefined> {
     if (!idempotencyKey) return undefined;
     const claim = await this.idempotency.claim(tenant, idempotencyKey, canonicalBody, newId);
-    if (claim.kind === 'new') return undefined;
-    if (claim.kind === 'conflict') {
-      throw new ProblemError(409, 'idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for ${claim.jobId} with a different request body.`);
-    }
-    return claim.jobId;
+    return claim.kind === 'new' ? undefined : replayedId(claim);
   }
 
   async releaseKey(tenant: string, idempotencyKey: string | undefined): Promise<void> {
     if (idempotencyKey) await this.idempotency.release(tenant, idempotencyKey);
   }
 
+  /**
+   * Two round trips: the record with its Idempotency-Key claim (nothing is
+   * written when the key is taken), then the queue entry, which must not
+   * exist without the record.
+   */
   async submit(tenant: string, id: string, intake: JobIntake, idempotencyKey?: string, extra: Partial<JobRecord> = {}): Promise<Submitted> {
     this.checkWebhookUrl(intake.fields.webhook_url);
-    const earlier = await this.claimKey(tenant, idempotencyKey, intake.canonicalBody, id).catch(async (error: unknown) => {
+    const record = this.buildRecord(tenant, id, intake, extra);
+    const claim = idempotencyKey ? this.idempotency.recordClaim(tenant, idempotencyKey, intake.canonicalBody, id) : undefined;
+    const outcome = await this.records.create(record, claim).catch(async (error: unknown) => {
       await this.storage.remove(`inputs/${id}`);
       throw error;
     });
-    if (earlier) {
+    if (!outcome.created) {
       await this.storage.remove(`inputs/${id}`);
+      const earlier = replayedId(this.idempotency.earlier(outcome.claimedBy, intake.canonicalBody));
       return { record: await written(() => this.records.get(earlier)), replayed: true };
     }
-    const record = this.buildRecord(tenant, id, intake, extra);
     try {
-      await this.records.create(record);
       await this.queue.add('render', { jobId: id }, { jobId: id });
     } catch (error) {
       await this.releaseKey(tenant, idempotencyKey);
       throw error;
     }
-    return { record, replayed: false };
+    return { record, replayed: false, queuePosition: outcome.waitingAhead };
   }
+}
+
+/** The id an Idempotency-Key already names, or a 409 when it was used with another body. */
+function replayedId(claim: Exclude<Claim, { kind: 'new' }>): string {
+  if (claim.kind === 'conflict') {
+    throw new ProblemError(409, 'idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for ${claim.jobId} with a different request body.`);
+  }
+  return claim.jobId;
 }
 
 /** What a concurrent duplicate request is creating, once it is written. */

@@ -3,6 +3,8 @@ import type { Draft } from './draft.ts';
 import type { JobErrorInfo } from './errors.ts';
 import type { Preset } from './presets.ts';
 import type { JobOptions } from './job-options.ts';
+import { waitListKey } from './queues.ts';
+import { RedisScript } from './redis-script.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -126,6 +128,19 @@ function fromHash(hash: Record<string, string>): JobRecord {
   return record as unknown as JobRecord;
 }
 
+/** An Idempotency-Key a new record is written under: only while it is free (SET NX with a TTL). */
+export interface RecordClaim {
+  key: string;
+  value: string;
+  ttlS: number;
+}
+
+export type CreateOutcome =
+  /** `waitingAhead`: render jobs waiting when the record was written, the ones a job enqueued right after it waits behind */
+  | { created: true; waitingAhead: number }
+  /** the claim's key was taken: nothing was written; `claimedBy` is the key's value */
+  | { created: false; claimedBy: string };
+
 /**
  * Job records live in one Redis hash per job, read by the API and written by
  * workers; BullMQ only carries the job id. Every write publishes the job's id
@@ -162,12 +177,19 @@ export class JobRecords {
     return `${this.prefix}:tenant:${tenant}:jobs`;
   }
 
-  async create(record: JobRecord): Promise<void> {
-    await this.redis
-      .multi()
-      .hset(this.key(record.id), toHash(record))
-      .zadd(this.tenantIndex(record.tenant), 0, record.id)
-      .exec();
+  /**
+   * Writes a new job's record and its tenant-index entry, in one round trip
+   * with the Idempotency-Key `claim` (when given, nothing is written unless
+   * the key was free) and the length of the render queue's wait list.
+   */
+  async create(record: JobRecord, claim?: RecordClaim): Promise<CreateOutcome> {
+    const fields = Object.entries(toHash(record)).flat();
+    const reply = (await CREATE.run(
+      this.redis,
+      [this.key(record.id), this.tenantIndex(record.tenant), claim?.key ?? '', waitListKey(this.prefix)],
+      [record.id, claim?.value ?? '', claim?.ttlS ?? 0, ...fields],
+    )) as [number, number | string];
+    return reply[0] === 1 ? { created: true, waitingAhead: Number(reply[1]) } : { created: false, claimedBy: String(reply[1]) };
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -178,7 +200,7 @@ export class JobRecords {
   async update(id: string, patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>): Promise<void> {
     const hash = toHash(patch);
     if (Object.keys(hash).length === 0) return;
-    await this.redis.multi().hset(this.key(id), hash).publish(this.eventsChannel(id), id).exec();
+    await UPDATE.run(this.redis, [this.key(id)], [this.eventsChannel(id), id, ...Object.entries(hash).flat()]);
   }
 
   /** Merges into the checkpoint; a stage calls this before the next stage begins. */
@@ -201,18 +223,17 @@ export class JobRecords {
     clear: readonly (keyof JobRecord)[] = [],
   ): Promise<boolean> {
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
-    const moved = await this.redis.eval(
-      TRANSITION_SCRIPT,
-      3,
-      this.key(id),
-      this.runningSet(),
-      this.finishedSet(),
-      this.eventsChannel(id),
-      id,
-      JSON.stringify(from),
-      JSON.stringify({ ...toHash(patch), status: to }),
-      JSON.stringify(clear),
-      finishedAtMs === undefined ? '' : String(finishedAtMs),
+    const moved = await TRANSITION.run(
+      this.redis,
+      [this.key(id), this.runningSet(), this.finishedSet()],
+      [
+        this.eventsChannel(id),
+        id,
+        JSON.stringify(from),
+        JSON.stringify({ ...toHash(patch), status: to }),
+        JSON.stringify(clear),
+        finishedAtMs === undefined ? '' : String(finishedAtMs),
+      ],
     );
     return moved === 1;
   }
@@ -271,11 +292,31 @@ export class JobRecords {
 }
 
 /**
+ * KEYS: the record, the tenant index, the Idempotency-Key ('' for none), the
+ * render queue's wait list; ARGV: id, the key's value, its TTL (s), then the
+ * record's fields and values. Returns {1, waiting jobs} or {0, the key's value}.
+ */
+const CREATE = new RedisScript(`
+if KEYS[3] ~= '' then
+  if not redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3], 'NX') then return {0, redis.call('GET', KEYS[3])} end
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+return {1, redis.call('LLEN', KEYS[4])}
+`);
+
+/** KEYS: the record; ARGV: its events channel, the id, then fields and values. */
+const UPDATE = new RedisScript(`
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PUBLISH', ARGV[1], ARGV[2])
+`);
+
+/**
  * KEYS: the record, the running set, the finished set; ARGV: channel, id,
  * allowed statuses (JSON), fields to set (JSON), fields to delete (JSON), end
  * time in ms when the new status is terminal (else ''). An expired job never moves.
  */
-const TRANSITION_SCRIPT = `
+const TRANSITION = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 0 end
 if redis.call('HEXISTS', KEYS[1], 'expiredAt') == 1 then return 0 end
@@ -295,7 +336,7 @@ for _, s in ipairs(allowed) do
   end
 end
 return 0
-`;
+`);
 
 /**
  * KEYS: the record, the finished set; ARGV: channel, id, cutoff (ms),

@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { RedisScript } from './redis-script.ts';
 
 /** BullMQ carries only the job id; everything else is on the job record. */
 export interface RenderJobData {
@@ -44,15 +45,20 @@ export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
 
-/**
- * A waiting job's place in line (0 = next), or undefined when it is not
- * waiting. BullMQ keeps waiting jobs in a list, newest at the head, and
- * workers take from the tail.
- */
+/** BullMQ's list of waiting render jobs: newest at the head, workers take from the tail. */
+export function waitListKey(prefix: string): string {
+  return `${prefix}:${RENDER_QUEUE}:wait`;
+}
+
+/** KEYS: the wait list; ARGV: the job id. The jobs behind which it waits, or -1 when it is not waiting. */
+const POSITION = new RedisScript(`
+local index = redis.call('LPOS', KEYS[1], ARGV[1])
+if not index then return -1 end
+return redis.call('LLEN', KEYS[1]) - 1 - index
+`);
+
+/** A waiting job's place in line (0 = next), or undefined when it is not waiting. */
 export async function queuePosition(redis: Redis, prefix: string, jobId: string): Promise<number | undefined> {
-  const wait = `${prefix}:${RENDER_QUEUE}:wait`;
-  const replies = await redis.multi().lpos(wait, jobId).llen(wait).exec();
-  const index = replies?.[0]?.[1] as number | null;
-  const length = replies?.[1]?.[1] as number;
-  return index === null || index === undefined ? undefined : length - 1 - index;
+  const position = Number(await POSITION.run(redis, [waitListKey(prefix)], [jobId]));
+  return position < 0 ? undefined : position;
 }

@@ -11,13 +11,16 @@ interface Job {
 describe('listing, filtering, queue positions and cancelling queued jobs (no worker running)', () => {
   let service: TestService;
   const ids: string[] = [];
+  const acceptedPositions: (number | null)[] = [];
   const get = (path: string, key = 'key-a') => fetch(`${service.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
 
   beforeAll(async () => {
     service = await startTestService({ worker: false, env: { API_KEYS: 'shop-a=key-a,shop-b=key-b' } });
     for (let i = 0; i < 5; i++) {
       const response = await postJob(service.url, { images: [`https://shop.example/${i}.jpg`], metadata: { sku: `S-${i}`, shop: i % 2 ? 'odd' : 'even' } }, 'key-a');
-      ids.push(((await response.json()) as Job).id);
+      const job = (await response.json()) as Job;
+      ids.push(job.id);
+      acceptedPositions.push(job.queue_position);
     }
     await postJob(service.url, { images: ['https://shop.example/b.jpg'] }, 'key-b');
   });
@@ -26,6 +29,8 @@ describe('listing, filtering, queue positions and cancelling queued jobs (no wor
   it('tells each queued job its place in line', async () => {
     const positions = await Promise.all(ids.map(async (id) => ((await (await get(`/v1/jobs/${id}`)).json()) as Job).queue_position));
     expect(positions).toEqual([0, 1, 2, 3, 4]);
+    // the 202 of each said so already: the jobs ahead of it when it was added
+    expect(acceptedPositions).toEqual([0, 1, 2, 3, 4]);
   });
 
   it("lists the tenant's jobs newest first, pages with a cursor and filters by status and metadata", async () => {

@@ -62,14 +62,15 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
       const intake = request.isMultipart()
         ? await intakeMultipart(request, { storage: services.storage, uploads: services.uploads, maxPixels: services.maxPixels }, id)
         : await intakeJsonBody(request.body, request.tenant, services.uploads);
-      const { record, replayed } = await services.submission.submit(request.tenant, id, intake, request.headers['idempotency-key']);
+      const { record, replayed, queuePosition } = await services.submission.submit(request.tenant, id, intake, request.headers['idempotency-key']);
       const base = baseUrl(services, request);
       reply.header('location', `/v1/jobs/${record.id}`);
       if (replayed) return reply.code(200).header('idempotent-replayed', 'true').send(await view(record, base));
       const wait = waitSeconds(request.headers.prefer);
       const finished = wait > 0 ? await services.watcher.waitUntilDone(record.id, wait * 1000) : undefined;
       if (finished) return reply.code(200).header('preference-applied', `wait=${wait}`).send(await view(finished, base));
-      return reply.code(202).send(await view(record, base));
+      // the place in line read as the job was added; after a wait it is read again
+      return reply.code(202).send(wait > 0 ? await view(record, base) : jobView(record, base, queuePosition));
     },
   });
 
