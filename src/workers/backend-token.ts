@@ -11,6 +11,12 @@ export interface TokenSource {
 
 const LOCK_TTL_MS = 15_000;
 const WAIT_STEP_MS = 100;
+/**
+ * How long a worker keeps using the token it last read before reading Redis
+ * again (a job makes about ten backend calls). One that another worker has
+ * replaced meanwhile costs a 1001, after which `refresh` reads the new one.
+ */
+const REMEMBER_MS = 10_000;
 
 /**
  * The backend token, shared by every worker through Redis: a configured
@@ -20,6 +26,7 @@ const WAIT_STEP_MS = 100;
  */
 export class BackendTokens {
   private readonly key: string;
+  private remembered?: { token: string; until: number };
 
   constructor(
     private readonly redis: Redis,
@@ -32,16 +39,30 @@ export class BackendTokens {
   }
 
   async current(): Promise<string> {
+    if (this.remembered && this.remembered.until > Date.now()) return this.remembered.token;
+    return this.remember(await this.lookup());
+  }
+
+  /** Called with the token the backend just rejected (1001); returns a fresh one. */
+  async refresh(rejected: string | undefined): Promise<string> {
+    return this.remember(await this.fresh(rejected));
+  }
+
+  private remember(token: string): string {
+    this.remembered = { token, until: Date.now() + REMEMBER_MS };
+    return token;
+  }
+
+  private async lookup(): Promise<string> {
     const cached = await this.redis.get(`${this.key}:token`);
     if (cached) return cached;
     if (this.source.configuredToken && !(await this.redis.exists(`${this.key}:configured-rejected`))) {
       return this.source.configuredToken;
     }
-    return this.refresh(undefined);
+    return this.fresh(undefined);
   }
 
-  /** Called with the token the backend just rejected (1001); returns a fresh one. */
-  async refresh(rejected: string | undefined): Promise<string> {
+  private async fresh(rejected: string | undefined): Promise<string> {
     if (rejected && rejected === this.source.configuredToken) {
       await this.redis.set(`${this.key}:configured-rejected`, '1', 'EX', 3600);
     }

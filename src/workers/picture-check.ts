@@ -20,8 +20,9 @@ export interface PictureCheckOptions {
 async function headerOf(path: string): Promise<Buffer> {
   const file = await open(path);
   try {
-    const buffer = Buffer.alloc(HEADER_BYTES);
-    const { bytesRead } = await file.read(buffer, 0, HEADER_BYTES, 0);
+    // no bigger than the file: a zero-filled 4 MB buffer per picture was most of a job's garbage
+    const buffer = Buffer.allocUnsafe(Math.min((await file.stat()).size, HEADER_BYTES));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, 0);
     return buffer.subarray(0, bytesRead);
   } finally {
     await file.close();
