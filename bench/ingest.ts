@@ -46,7 +46,8 @@ const newPrefix = (name: string) => `bench-ingest-${name}-${randomBytes(3).toStr
 /** (b): `queue.add` from `CONNECTIONS` concurrent loops in this process. */
 async function enqueueDirectly(): Promise<Figures> {
   const prefix = newPrefix('direct');
-  const queue = new Queue('render', { connection: createRedis(REDIS_URL), prefix });
+  const connection = createRedis(REDIS_URL);
+  const queue = new Queue('render', { connection, prefix });
   await queue.waitUntilReady();
   const data = JSON.parse(BODY) as unknown;
   const loop = async (seconds: number, latencies: number[]) => {
@@ -67,6 +68,7 @@ async function enqueueDirectly(): Promise<Figures> {
   await loop(DURATION_S, latencies);
   const seconds = (performance.now() - started) / 1000;
   await queue.close();
+  connection.disconnect();
   await dropPrefix(redis, prefix);
   return { okPerS: latencies.length / seconds, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99) };
 }

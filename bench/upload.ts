@@ -5,12 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, openAsBlob } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { writeResults } from './lib/results.ts';
+import { median } from './lib/stats.ts';
+import { printTable } from './lib/table.ts';
 
 const SIZE_MB = Number(process.env.SIZE_MB ?? 200);
 const RUNS = 3;
@@ -60,17 +62,20 @@ for (let run = 0; run < RUNS; run++) {
   if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
   results.push({ mbPerS: SIZE_MB / seconds, rssGrowthMb: (peak - baseline) / 1024 });
 }
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const summary = {
   size_mb: SIZE_MB,
   runs: RUNS,
   mb_per_s_median: Math.round(median(results.map((r) => r.mbPerS))),
   rss_growth_mb_median: Math.round(median(results.map((r) => r.rssGrowthMb)) * 10) / 10,
   rss_growth_mb_max: Math.round(Math.max(...results.map((r) => r.rssGrowthMb)) * 10) / 10,
-  cores: cpus().length,
-  commit: execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim(),
+  targets: { rss_growth_mb: 64 },
+  per_run: results,
 };
 process.stdout.write(`\nupload of ${SIZE_MB} MB to POST /v1/uploads (median of ${RUNS}): ${summary.mb_per_s_median} MB/s, API RSS growth ${summary.rss_growth_mb_median} MB (max ${summary.rss_growth_mb_max} MB)\n`);
-await writeFile(path.join('bench', 'results', `upload-${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify(summary, null, 2));
+printTable(`Upload: ${SIZE_MB} MB multipart to POST /v1/uploads, median of ${RUNS}`, [
+  { measure: 'MB/s', value: summary.mb_per_s_median },
+  { measure: 'API RSS growth (MB), median / max', value: `${summary.rss_growth_mb_median} / ${summary.rss_growth_mb_max}`, target: '≤ 64' },
+]);
+process.stdout.write(`→ ${await writeResults('upload', summary)}\n`);
 api.kill('SIGTERM');
 await rm(dir, { recursive: true, force: true });

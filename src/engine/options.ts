@@ -45,7 +45,7 @@ export interface EngineOptions {
   dialect?: Partial<Dialect>;
   /** serve the /_engine admin routes that arm faults and list renders (ENGINE_FAULTS=1); off in production */
   faults?: boolean;
-  /** ENGINE_BENCHMARK: renders skip ffmpeg and answer with one small pre-made MP4 (benchmarks of the orchestration only) */
+  /** ENGINE_BENCHMARK: renders skip ffmpeg and answer with one small pre-made MP4, accounts start with credits for a billion instructions (benchmarks of the orchestration only) */
   benchmark?: boolean;
 }
 
@@ -69,7 +69,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     logger: options.logger,
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     staticTokens: options.staticTokens?.filter(Boolean) ?? [],
-    initialCredits: options.initialCredits ?? 100,
+    // a benchmark's thousands of jobs must not run an account out of credits
+    initialCredits: options.initialCredits ?? (options.benchmark ? 1_000_000_000 : 100),
     creditsPerInstruction: options.creditsPerInstruction ?? 1,
     maxUploadBytes: options.maxUploadBytes ?? 200 * 1024 * 1024,
     urlFetchAllowlist: options.urlFetchAllowlist ?? [],
