@@ -77,3 +77,48 @@ describe('request limits', () => {
     }
   });
 });
+
+describe('the rate limit across API processes', () => {
+  const PER_MINUTE = 300;
+  let first: TestService;
+  let second: TestService;
+  beforeAll(async () => {
+    // two API processes behind one load balancer: the same Redis and prefix
+    const env = { API_KEYS: 'shop-a=key-a,shop-b=key-b,shop-c=key-c', RATE_LIMIT_PER_MINUTE: String(PER_MINUTE), REDIS_PREFIX: `test-shared-${Date.now()}`, BACKEND_URL: 'http://127.0.0.1:9' };
+    first = await startTestService({ worker: false, env });
+    second = await startTestService({ worker: false, env });
+  });
+  afterAll(async () => {
+    await first?.close();
+    await second?.close();
+  });
+
+  const list = (service: TestService, key: string) => fetch(`${service.url}/v1/jobs?limit=1`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+
+  it('shares one budget per key: together they admit at most the limit, and then both refuse', async () => {
+    // 250 requests to each, 50 at a time per process
+    const statuses: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      const batch = Array.from({ length: 50 }, () => [list(first, 'key-a'), list(second, 'key-a')]).flat();
+      statuses.push(...(await Promise.all(batch)));
+    }
+    const admitted = statuses.filter((s) => s === 200).length;
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+    expect(admitted).toBeLessThanOrEqual(PER_MINUTE);
+    // what the other process leased and did not use is lost: a lease is 1 % of the limit at most
+    expect(admitted).toBeGreaterThanOrEqual(PER_MINUTE - Math.floor(PER_MINUTE / 100));
+    expect(await list(first, 'key-a')).toBe(429);
+    expect(await list(second, 'key-a')).toBe(429);
+    // another key has its own budget
+    expect(await list(second, 'key-b')).toBe(200);
+  });
+
+  it('counts what a key used on one process against the other', async () => {
+    for (let i = 0; i < 10; i++) expect(await list(first, 'key-c')).toBe(200);
+    const response = await fetch(`${second.url}/v1/jobs?limit=1`, { headers: { authorization: 'Bearer key-c' } });
+    expect(response.status).toBe(200);
+    // 10 on the first process and this one; what the first leased ahead counts too
+    expect(Number(response.headers.get('ratelimit-remaining'))).toBeLessThanOrEqual(PER_MINUTE - 11);
+    expect(Number(response.headers.get('ratelimit-remaining'))).toBeGreaterThanOrEqual(PER_MINUTE - 11 - Math.floor(PER_MINUTE / 100));
+  });
+});

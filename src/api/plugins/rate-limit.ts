@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
 import { ProblemError } from '../../shared/errors.ts';
+import { leasedRedisStore } from './rate-limit-lease.ts';
 
 export interface RateLimitOptions {
   /** requests per API key per minute */
@@ -13,17 +14,21 @@ export interface RateLimitOptions {
 
 /**
  * Requests per API key (not per IP: many clients sit behind one proxy), counted
- * in Redis so every API process shares the budget. Runs after auth, so it
- * knows the tenant; public routes are not limited.
+ * in Redis so every API process shares the budget. Each process leases blocks
+ * of a key's budget from Redis and counts them down locally (see
+ * LeasedRedisStore), so a busy key costs one round trip per block, not per
+ * request, and the processes together never go over the limit. Runs after
+ * auth, so it knows the tenant; public routes are not limited.
  */
 export const rateLimitPlugin = fp<RateLimitOptions>(async (app, options) => {
+  const { redis, nameSpace } = options;
+  const store = redis ? leasedRedisStore(redis, nameSpace) : undefined;
   await app.register(rateLimit, {
     global: true,
     hook: 'preHandler',
     max: options.perMinute,
     timeWindow: 60_000,
-    redis: options.redis,
-    nameSpace: options.nameSpace,
+    ...(store && { store }),
     enableDraftSpec: true,
     keyGenerator: (request) => (request.tenant ? `key:${request.keyId}` : `ip:${request.ip}`),
     allowList: (request) => request.routeOptions.config.public === true,
