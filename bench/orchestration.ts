@@ -109,8 +109,8 @@ const result = {
 printTable(`Orchestration: ${JOBS} jobs, 1 worker (concurrency ${CONCURRENCY}), engine in benchmark mode, median of ${RUNS} runs`, [
   { measure: 'completed jobs/s', value: result.jobs_per_s },
   { measure: 'worker CPU ms/job (its own process)', value: result.worker_cpu_ms_per_job, target: '≤ 10' },
-  { measure: 'worker children CPU ms/job (ffprobe + poster ffmpeg)', value: result.worker_children_cpu_ms_per_job },
-  { measure: 'engine CPU ms/job (with its children)', value: `${result.engine_cpu_ms_per_job} (children ${result.engine_children_cpu_ms_per_job})` },
+  { measure: 'worker children CPU ms/job (process launcher + its ffprobe and ffmpeg)', value: result.worker_children_cpu_ms_per_job },
+  { measure: 'engine CPU ms/job (with its launcher and ffprobe)', value: `${result.engine_cpu_ms_per_job} (children ${result.engine_children_cpu_ms_per_job})` },
   { measure: 'API CPU ms/job (POST /v1/jobs)', value: result.api_cpu_ms_per_job },
   { measure: 'cores busy: worker / engine', value: `${result.worker_cores} / ${result.engine_cores}` },
 ]);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
+import { openSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -81,22 +81,52 @@ export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void
 export interface ProcessStats {
   /** user + system CPU of the process itself */
   cpuMs: number;
-  /** user + system CPU of its children that have exited (ffmpeg, ffprobe) */
+  /**
+   * user + system CPU of all its descendants: those that have exited (and were
+   * waited for) and those still running, such as a worker's process launcher
+   * and the ffmpeg/ffprobe it runs
+   */
   childrenCpuMs: number;
   rssKb: number;
   /** peak RSS so far */
   hwmKb: number;
 }
 
+const ticksToMs = (ticks: string | undefined) => (Number(ticks) / ticksPerSecond) * 1000;
+
+/** The fields of /proc/<pid>/stat after the command (which may hold spaces and parentheses); undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(/\s+/);
+  } catch {
+    return undefined;
+  }
+}
+
+function liveChildren(pid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((child) => statFields(child)?.[1] === String(pid));
+}
+
+/** CPU of a process's descendants, exited and running. */
+function descendantsCpuMs(pid: number, fields: string[]): number {
+  const exited = ticksToMs(fields[13]) + ticksToMs(fields[14]);
+  return liveChildren(pid).reduce((sum, child) => {
+    const childFields = statFields(child);
+    return childFields ? sum + ticksToMs(childFields[11]) + ticksToMs(childFields[12]) + descendantsCpuMs(child, childFields) : sum;
+  }, exited);
+}
+
 export function processStats(pid: number): ProcessStats {
-  // the command in field 2 may hold spaces: count the fields after its closing parenthesis
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').at(-1)!.trim().split(/\s+/);
-  const ms = (ticks: string | undefined) => (Number(ticks) / ticksPerSecond) * 1000;
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone`);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
   return {
-    cpuMs: ms(fields[11]) + ms(fields[12]),
-    childrenCpuMs: ms(fields[13]) + ms(fields[14]),
+    cpuMs: ticksToMs(fields[11]) + ticksToMs(fields[12]),
+    childrenCpuMs: descendantsCpuMs(pid, fields),
     rssKb: kb('VmRSS'),
     hwmKb: kb('VmHWM'),
   };

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { LaunchError, processLauncher } from './process-launcher.ts';
 
 export interface RunResult {
   stdout: string;
@@ -27,39 +27,22 @@ export interface RunOptions {
   onStdout?: (chunk: string) => void;
 }
 
-const STDERR_KEEP = 16 * 1024;
-
 /**
- * Runs a program without a shell. stderr keeps only its tail so a chatty
- * ffmpeg cannot grow memory; the process is killed on timeout or abort.
+ * Runs a program without a shell, through this process's launcher (see
+ * process-launcher.ts). stderr keeps only its tail so a chatty ffmpeg cannot
+ * grow memory; the program is killed on timeout or abort.
  */
-export function runProcess(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+export async function runProcess(command: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: options.signal });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      if (options.onStdout) options.onStdout(chunk);
-      else stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr = (stderr + chunk).slice(-STDERR_KEEP);
-    });
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error.name === 'AbortError' ? error : new ProcessError(`${command}: ${error.message}`, null, stderr));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) return resolve({ stdout, stderr });
-      const why = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exited with ${code}`;
-      reject(new ProcessError(`${command} ${why}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, code, stderr));
-    });
-  });
+  let exit;
+  try {
+    exit = await processLauncher.run(command, args, { timeoutMs, signal: options.signal, onStdout: options.onStdout });
+  } catch (error) {
+    if (error instanceof LaunchError) throw new ProcessError(`${command}: ${error.message}`, null, '');
+    throw error;
+  }
+  const { code, signal, stdout, stderr, timedOut } = exit;
+  if (code === 0) return { stdout, stderr };
+  const why = timedOut ? `timed out after ${timeoutMs} ms` : signal ? `killed by ${signal}` : `exited with ${code}`;
+  throw new ProcessError(`${command} ${why}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`, code, stderr);
 }

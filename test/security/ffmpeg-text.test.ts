@@ -166,8 +166,10 @@ describe('ffmpeg runs without a shell, with -nostdin, reading local files only',
         expect(text, `${file} names an input without the protocol whitelist`).not.toMatch(/'-i',\s*`/);
       }
     }
-    // process.ts and ffmpeg-process.ts run ffmpeg; font.ts asks fc-match; private-redis.ts starts redis-server
-    expect(spawning.sort()).toEqual(['cli/private-redis.ts', 'engine/render/ffmpeg-process.ts', 'engine/render/font.ts', 'shared/process.ts']);
+    // runProcess's launcher (process-launcher*.ts) and ffmpeg-process.ts run ffmpeg; font.ts asks fc-match; private-redis.ts starts redis-server
+    expect(spawning.sort()).toEqual([
+      'cli/private-redis.ts', 'engine/render/ffmpeg-process.ts', 'engine/render/font.ts', 'shared/process-launcher-child.ts', 'shared/process-launcher.ts',
+    ]);
   });
 
   it('every run has a time limit: a probe of a file that never ends is killed', async () => {
