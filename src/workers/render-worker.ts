@@ -46,31 +46,34 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     try {
       await runLifecycle(deps, jobId, attempt, signal);
     } catch (error) {
-      const canceled = signal.aborted ? await deps.records.get(jobId) : undefined;
-      if (canceled?.status === 'canceled') {
-        deps.logger.info({ job_id: jobId, tenant: canceled.tenant, attempt }, 'job canceled while running');
-        metrics.jobs.inc({ preset: canceled.preset, status: 'canceled' });
+      const record = await deps.records.get(jobId);
+      const where = { job_id: jobId, tenant: record?.tenant, stage: record?.stage, attempt };
+      if (signal.aborted && record?.status === 'canceled') {
+        deps.logger.info(where, 'job canceled while running');
+        metrics.jobs.inc({ preset: record.preset, status: 'canceled' });
         await cancelBackendRender(deps, jobId);
         await deps.webhooks.reconcileJobEvents(jobId); // in case the API stopped between the cancel and its webhook
         return;
       }
       const outcome = classifyError(error, await options.classifyContext());
       const { error: failure } = outcome;
-      deps.logger.warn({ job_id: jobId, attempt, action: outcome.action, code: failure.code, err: error }, 'job attempt failed');
+      deps.logger.warn({ ...where, action: outcome.action, code: failure.code, err: error }, 'job attempt failed');
       if (outcome.action === 'back-off') {
         await deps.records.update(jobId, { error: failure.toInfo() });
         await worker.rateLimit(outcome.delayMs);
         throw Worker.RateLimitError();
       }
       if (outcome.action === 'new-session') {
-        const record = await deps.records.get(jobId);
         if (record?.batchId && record.checkpoint.sessionId) await deps.batchSessions.forget(record.batchId, record.checkpoint.sessionId);
         if (record) await deps.records.checkpoint(jobId, record.checkpoint, SESSION_SCOPED);
       }
       if (outcome.action === 'fail' || attempt >= (bullJob.opts.attempts ?? 1)) {
         const failed = await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
-        if (failed) metrics.jobs.inc({ preset: (await deps.records.get(jobId))?.preset ?? 'unknown', status: 'failed' });
-        if (failed) await deps.webhooks.emitJobEvent('job.failed', jobId);
+        if (failed) {
+          deps.logger.error({ ...where, code: failure.code }, 'job failed');
+          metrics.jobs.inc({ preset: record?.preset ?? 'unknown', status: 'failed' });
+          await deps.webhooks.emitJobEvent('job.failed', jobId);
+        }
         throw new UnrecoverableError(failure.message);
       }
       await deps.records.update(jobId, { error: failure.toInfo() });

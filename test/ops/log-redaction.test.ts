@@ -90,7 +90,9 @@ describe('logs: JSON lines with job, tenant, stage and attempt; secrets never wr
       expect(line, step).toMatchObject({ job_id: jobId, tenant: 'acme', stage, attempt: 1 });
     }
     expect(lines.find((l) => l.job_id === jobId && l.msg === 'job succeeded')).toMatchObject({ tenant: 'acme', stage: 'done', attempt: 1 });
-    expect(lines.find((l) => l.job_id === failedJobId && l.msg === 'job attempt failed')).toMatchObject({ attempt: 1, code: 'fetch_failed' });
+    const failedAttempt = { job_id: failedJobId, tenant: 'acme', stage: 'uploading', attempt: 1, code: 'fetch_failed' };
+    expect(lines.find((l) => l.job_id === failedJobId && l.msg === 'job attempt failed')).toMatchObject(failedAttempt);
+    expect(lines.find((l) => l.job_id === failedJobId && l.msg === 'job failed')).toMatchObject(failedAttempt);
   });
 
   it('logs one line per request, with its route, status, tenant and job, and the URL without its token', () => {
