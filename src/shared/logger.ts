@@ -50,5 +50,7 @@ export function createLogger(options: { level?: string; name?: string; destinati
     },
     base: options.name ? { process: options.name } : {},
   };
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  // written as each line is logged: nothing is lost when a worker is killed, and a short write
+  // costs a few µs, where pino's default (asynchronous) stdout costs a thread-pool hand-off per line
+  return pino(opts, options.destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
@@ -92,6 +92,17 @@ describe.each(backends)('%s storage', (backend) => {
     expect(await storage.size('a/d.bin')).toBeUndefined();
   });
 
+  it('takes a local file in as an object, leaving no file behind', async () => {
+    const file = path.join(dir, 'render.mp4');
+    const bytes = randomBytes(300 * 1024);
+    await writeFile(file, bytes);
+    await expect(storage.moveIn('outputs/job_1/video.mp4', file)).resolves.toEqual({ sizeBytes: bytes.length });
+    expect(await bytesOf(await storage.read('outputs/job_1/video.mp4'))).toEqual(bytes);
+    await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(storage.moveIn('outputs/job_1/poster.jpg', path.join(dir, 'missing.jpg'))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await storage.size('outputs/job_1/poster.jpg')).toBeUndefined();
+  });
+
   it('lends an object as a local file', async () => {
     await storage.write('lend/photo.jpg', Readable.from([Buffer.from('jpeg bytes')]));
     let lent = '';
@@ -126,6 +137,24 @@ describe.each(backends)('%s storage', (backend) => {
       await expect(storage.write(key, Readable.from([Buffer.from('x')]))).rejects.toThrow('invalid storage key');
       await expect(storage.read(key)).rejects.toThrow('invalid storage key');
       await expect(storage.remove(key)).rejects.toThrow('invalid storage key');
+    }
+  });
+});
+
+describe('local storage', () => {
+  it('takes in a local file from another filesystem (a scratch folder in tmpfs, storage on disk) by copying it', async () => {
+    const scratch = await mkdtemp('/dev/shm/i2v-scratch-');
+    const root = await mkdtemp(path.join(tmpdir(), 'i2v-storage-'));
+    const local = await createStorage(loadConfig({ STORAGE_DIR: root }));
+    try {
+      const file = path.join(scratch, 'video.mp4');
+      await writeFile(file, 'frames');
+      await expect(local.moveIn('outputs/job_2/video.mp4', file)).resolves.toEqual({ sizeBytes: 6 });
+      expect(await readFile(path.join(root, 'outputs/job_2/video.mp4'), 'utf8')).toBe('frames');
+      await expect(stat(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
     }
   });
 });

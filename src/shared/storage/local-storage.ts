@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform } from 'node:stream';
@@ -30,6 +30,28 @@ export class LocalStorage implements Storage {
       throw error;
     }
     return { sizeBytes: file.bytesWritten };
+  }
+
+  /** A rename when the file is on the storage's filesystem (no bytes copied), else a copy. */
+  async moveIn(key: string, file: string): Promise<{ sizeBytes: number }> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const { size } = await stat(file);
+    try {
+      await rename(file, target);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+      const partial = `${target}.partial`;
+      try {
+        await copyFile(file, partial);
+        await rename(partial, target);
+      } catch (copyError) {
+        await rm(partial, { force: true });
+        throw copyError;
+      }
+      await rm(file, { force: true });
+    }
+    return { sizeBytes: size };
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {

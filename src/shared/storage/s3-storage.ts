@@ -1,4 +1,4 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -117,6 +117,12 @@ export class S3Storage implements Storage {
   }
 
   /** Downloads the object into a temporary folder, removed once `use` is done. */
+  async moveIn(key: string, file: string): Promise<{ sizeBytes: number }> {
+    const stored = await this.write(key, createReadStream(file));
+    await rm(file, { force: true });
+    return stored;
+  }
+
   async withLocalFile<T>(key: string, use: (path: string) => Promise<T>): Promise<T> {
     const dir = await mkdtemp(path.join(tmpdir(), 'i2v-s3-'));
     try {

@@ -24,6 +24,8 @@ export interface Storage {
    * failed write leaves nothing behind.
    */
   write(key: string, source: Readable, checks?: readonly Transform[]): Promise<{ sizeBytes: number }>;
+  /** Makes a file of this machine the object `key` (as `write` would, whole or not at all); the file is gone afterwards. */
+  moveIn(key: string, file: string): Promise<{ sizeBytes: number }>;
   /** The object's bytes (or a range of them); rejects with ObjectNotFoundError when there is no such object. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   size(key: string): Promise<number | undefined>;

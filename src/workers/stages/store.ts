@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,8 +37,8 @@ async function storeRender(context: StageContext, scratch: string, videoKey: str
     throw new JobError('render_failed', 'The backend returned a file that is not a playable video.', true);
   }
   await extractPoster(context, videoPath, posterPath, Math.min(media.durationS / 2, 1));
-  await context.storage.write(videoKey, createReadStream(videoPath));
-  await context.storage.write(posterKey, createReadStream(posterPath));
+  await context.storage.moveIn(videoKey, videoPath);
+  await context.storage.moveIn(posterKey, posterPath);
   return { width: media.video.width, height: media.video.height, durationS: media.durationS, sizeBytes: media.sizeBytes };
 }
 
