@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LaunchReply, LaunchRequest } from './process-launcher-messages.ts';
 
+process.title = 'i2v-launcher';
+
 const STDERR_KEEP = 16 * 1024;
 const running = new Map<number, ChildProcess>();
 
