@@ -155,7 +155,7 @@ describe('ffmpeg runs without a shell, with -nostdin, reading local files only',
     expect(hits).toEqual([]);
   });
 
-  it('every ffmpeg and ffprobe in src is started through the guarded runners, naming its input through the whitelist helpers', async () => {
+  it('every ffmpeg and ffprobe in src is started through the guarded runners, with -nostdin, naming its input through the whitelist helpers', async () => {
     const src = fileURLToPath(new URL('../../src/', import.meta.url));
     const files = (await readdir(src, { recursive: true })).filter((f) => f.endsWith('.ts'));
     const spawning: string[] = [];
@@ -165,6 +165,9 @@ describe('ffmpeg runs without a shell, with -nostdin, reading local files only',
       if (/runProcess\(\s*'ff(mpeg|probe)'|startFfmpeg\(|decoderArgs|buildRenderCommand\(/.test(text)) {
         expect(text, `${file} names an input without the protocol whitelist`).not.toMatch(/'-i',\s*`/);
       }
+      // stdin is closed for every program the launcher starts; -nostdin also stops ffmpeg treating it as a console
+      const ffmpegRuns = text.match(/runProcess\(\s*'ffmpeg'/g)?.length ?? 0;
+      expect(text.match(/'-nostdin'/g)?.length ?? 0, `${file} runs ffmpeg without -nostdin`).toBeGreaterThanOrEqual(ffmpegRuns);
     }
     // runProcess's launcher (process-launcher*.ts) and ffmpeg-process.ts run ffmpeg; font.ts asks fc-match; private-redis.ts starts redis-server
     expect(spawning.sort()).toEqual([
