@@ -65,7 +65,7 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
     await deps.webhooks.reconcileJobEvents(job.id);
     return;
   }
-  await deps.webhooks.emitJobEvent('job.started', job.id);
+  await deps.webhooks.emitJobEvent('job.started', job);
 
   let endTurn: (() => Promise<void>) | undefined;
   try {
@@ -93,7 +93,7 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
   const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
   if (succeeded) metrics.jobs.inc({ preset: job.preset, status: 'succeeded' });
-  if (succeeded) await deps.webhooks.emitJobEvent('job.succeeded', job.id);
+  if (succeeded) await deps.webhooks.emitJobEvent('job.succeeded', job);
   else await deps.webhooks.reconcileJobEvents(job.id);
 }
 

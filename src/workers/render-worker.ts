@@ -72,7 +72,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         if (failed) {
           deps.logger.error({ ...where, code: failure.code }, 'job failed');
           metrics.jobs.inc({ preset: record?.preset ?? 'unknown', status: 'failed' });
-          await deps.webhooks.emitJobEvent('job.failed', jobId);
+          await deps.webhooks.emitJobEvent('job.failed', record ?? jobId);
         }
         throw new UnrecoverableError(failure.message);
       }

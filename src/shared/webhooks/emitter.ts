@@ -68,8 +68,14 @@ export interface BatchEventInput {
 export class WebhookEmitter {
   constructor(private readonly deps: WebhookEmitterDeps) {}
 
-  /** Emits a job event for the job as it is now, when it asked for that type. Returns the event id, if one was enqueued. */
-  async emitJobEvent(type: Exclude<JobEventType, 'job.progress'>, jobId: string): Promise<string | undefined> {
+  /**
+   * Emits a job event for the job as it is now, when it asked for that type.
+   * Given the job's record (whose webhook settings never change), a job
+   * without a webhook costs no Redis read. Returns the event id, if one was enqueued.
+   */
+  async emitJobEvent(type: Exclude<JobEventType, 'job.progress'>, job: string | Pick<JobRecord, 'id' | 'webhookUrl' | 'webhookEvents'>): Promise<string | undefined> {
+    if (typeof job !== 'string' && !wantsEvent(job, type)) return undefined;
+    const jobId = typeof job === 'string' ? job : job.id;
     return this.safely(type, jobId, async () => {
       const record = await this.deps.records.get(jobId);
       if (!record || !wantsEvent(record, type)) return undefined;
