@@ -18,6 +18,7 @@ import { BatchSubmission } from './batch-submission.ts';
 import { Idempotency } from './idempotency.ts';
 import { JobSubmission } from './job-submission.ts';
 import { JobWatcher } from './job-watcher.ts';
+import { batchRedisWrites } from './redis-write-batching.ts';
 import type { ApiServices } from './services.ts';
 import { UploadStore } from './upload-store.ts';
 
@@ -90,6 +91,7 @@ export function createApiServices(
 /** The API process: HTTP only; it validates, stores inputs and enqueues. */
 export async function startApi(config: Config, logger: Logger, backendUrl = backendUrlOf(config)): Promise<RunningApi> {
   const redis = createRedis(config.REDIS_URL);
+  batchRedisWrites(redis);
   const subscriber = createRedis(config.REDIS_URL);
   const queue = createRenderQueue(redis, config.REDIS_PREFIX, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS });
   if (config.API_KEYS.length === 0) {
