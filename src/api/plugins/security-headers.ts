@@ -1,14 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import type { FastifyHelmetOptions } from '@fastify/helmet';
 import fp from 'fastify-plugin';
+import helmet, { type HelmetOptions } from 'helmet';
 
-type HelmetOptions = Omit<FastifyHelmetOptions, 'global' | 'enableCSPNonces'>;
-type Middleware = (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void;
-/** helmet itself, the version @fastify/helmet depends on (this package depends on @fastify/helmet, not on helmet) */
-const helmet = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'))('helmet') as (options: HelmetOptions) => Middleware;
-
-/** The API's helmet options; a route may replace some with its own (`config.helmet`, as @fastify/helmet reads it). */
+/** The API's helmet options; a route may replace some with its own (`config.helmet`). */
 const GLOBAL_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: {
     useDefaults: true,
@@ -50,8 +44,8 @@ export function helmetHeaders(options: HelmetOptions): Headers {
  * Policy that lets only this origin's scripts run (no inline script, no
  * eval), `X-Content-Type-Options: nosniff`, `X-Frame-Options`, no referrer
  * to other sites. They are computed once per set of options (the API's, and
- * a route's own `config.helmet`, which replaces options of the API's the way
- * @fastify/helmet merges them), not by running helmet on every request.
+ * a route's own `config.helmet`, whose options replace the API's one by one),
+ * not by running helmet on every request (which re-parses the CSP each time).
  */
 export const securityHeadersPlugin = fp(async (app) => {
   const global = helmetHeaders(GLOBAL_OPTIONS);

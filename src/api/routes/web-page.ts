@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyHelmetOptions } from '@fastify/helmet';
+import type { HelmetOptions } from 'helmet';
 import type { FastifyPluginAsync } from 'fastify';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** a route's own helmet options, which @fastify/helmet reads from the route's config */
-    helmet?: Omit<FastifyHelmetOptions, 'global'>;
+    /** a route's own helmet options, merged over the API's (see security-headers.ts) */
+    helmet?: HelmetOptions;
   }
 }
 
@@ -21,7 +21,7 @@ export const WEB_PAGE_ROOT = fileURLToPath(new URL('../../../public/', import.me
  * options replace the global ones, so the global policy's choice not to
  * upgrade plain-http requests is repeated.)
  */
-const PAGE_HELMET: Omit<FastifyHelmetOptions, 'global'> = {
+const PAGE_HELMET: HelmetOptions = {
   contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null, mediaSrc: ["'self'", 'blob:'] } },
 };
 
