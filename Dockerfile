@@ -2,7 +2,7 @@
 # chosen by the command: docker run i2v worker. See docs/deploy.md.
 
 # Build: compile the TypeScript, then keep only the production dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -10,9 +10,9 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-# Run: Node 20 with ffmpeg/ffprobe and fonts (captions) from Debian; tini reaps
+# Run: Node 24 with ffmpeg/ffprobe and fonts (captions) from Debian; tini reaps
 # ffmpeg children and forwards SIGTERM, so workers hand their jobs back on stop.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core tini \
  && rm -rf /var/lib/apt/lists/*

@@ -16,9 +16,21 @@ function fail(message) {
   process.exit(1);
 }
 
+const NEEDED = [22, 19];
+const isSupported = (version) => {
+  const [major, minor] = version.replace(/^v/, '').split('.').map(Number);
+  return major > NEEDED[0] || (major === NEEDED[0] && minor >= NEEDED[1]);
+};
+
+// This script runs on whatever Node the machine has (Node 20 on Debian 12).
+// The npm scripts after it run on node_modules/.bin/node, the Node 24 that the
+// `node` dev dependency brings from the npm registry, when the machine's is too old.
 function checkNode() {
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  if (major < 20 || (major === 20 && minor < 18)) fail(`Node ${process.versions.node} is too old; i2v needs Node >= 20.18.`);
+  if (isSupported(process.versions.node)) return;
+  const bundled = path.join(root, 'node_modules', '.bin', 'node');
+  const version = existsSync(bundled) ? spawnSync(bundled, ['--version'], { encoding: 'utf8' }).stdout?.trim() : '';
+  if (version && isSupported(version)) return;
+  fail(`Node ${process.versions.node} is too old for i2v (needs >= ${NEEDED.join('.')}), and node_modules/.bin/node (npm's "node" package) is ${version || 'missing'}. Run npm ci, or install Node 24.`);
 }
 
 function installNodeModules() {
@@ -67,6 +79,6 @@ async function installSystemPackages({ forTests }) {
   }
 }
 
-checkNode();
 installNodeModules();
+checkNode();
 await installSystemPackages({ forTests: process.argv.includes('--tests') });

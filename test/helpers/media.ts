@@ -31,3 +31,13 @@ export function meanDifference(a: Buffer, b: Buffer): number {
   for (let i = 0; i < a.length; i++) sum += Math.abs((a[i] ?? 0) - (b[i] ?? 0));
   return sum / a.length;
 }
+
+/** A large photo (noise compresses badly: ~3–4 MB at 2000×2000), the size a shop's original upload has. */
+export async function makeLargePhoto(path: string, width = 2000, height = 2000): Promise<string> {
+  await runProcess('ffmpeg', [
+    '-nostdin', '-v', 'error', '-y', '-f', 'lavfi',
+    '-i', `testsrc2=size=${width}x${height}:rate=1,noise=alls=60:allf=t`,
+    '-frames:v', '1', '-q:v', '2', path,
+  ]);
+  return path;
+}
