@@ -26,6 +26,7 @@ import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { webPageRoutes } from './routes/web-page.ts';
 import { documentMultipartForms } from './schemas/multipart-docs.ts';
+import { withoutUnusedSchemas } from './schemas/unused-components.ts';
 import type { ApiServices } from './services.ts';
 
 export interface ApiOptions {
@@ -79,12 +80,13 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'i2v', version: API_VERSION, description: 'Turn still images into short MP4 videos.' },
+      info: { title: 'i2v', version: API_VERSION, description: 'Turn still images into short MP4 videos.', license: { name: 'MIT', identifier: 'MIT' } },
+      servers: [{ url: '{base_url}', description: 'Where the API runs (PORT, behind PUBLIC_URL when proxied)', variables: { base_url: { default: 'http://localhost:3000' } } }],
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' }, adminKey: { type: 'http', scheme: 'bearer', description: 'ADMIN_KEY (operators)' } } },
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: (input) => documentMultipartForms(jsonSchemaTransformObject(input)),
+    transformObject: (input) => withoutUnusedSchemas(documentMultipartForms(jsonSchemaTransformObject(input))),
   });
   await app.register(async (docs) => {
     docs.addHook('onRoute', (route) => {

@@ -7,7 +7,7 @@ import { finishedInWindow } from '../../shared/metrics/queue-throughput.ts';
 import { registry } from '../../shared/metrics/registry.ts';
 import { THROUGHPUT_QUEUES } from '../../shared/queue-set.ts';
 import { adminAuthPlugin } from '../plugins/admin-auth.ts';
-import { problemSchema } from '../schemas/jobs.ts';
+import { problemReply } from '../schemas/jobs.ts';
 import { queueDashboard } from './queue-dashboard.ts';
 
 export interface AdminOptions {
@@ -38,7 +38,7 @@ const statsSchema = z
   .meta({ id: 'AdminStats' });
 
 const security = [{ adminKey: [] }];
-const unauthorized = { 401: problemSchema };
+const unauthorized = { 401: problemReply('No ADMIN_KEY, or a wrong one (`unauthorized`)') };
 
 /**
  * The operator's routes, all behind ADMIN_KEY and registered only when it is
@@ -53,6 +53,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminOptions> = async (app, { ke
     scope.get('/metrics', {
       schema: {
         summary: "This API process's metrics (Prometheus text format)",
+        operationId: 'getMetrics',
         description: 'Workers serve theirs on METRICS_PORT. Needs ADMIN_KEY as a Bearer token.',
         security,
         response: { 200: { description: 'The Prometheus text exposition format', content: { 'text/plain; version=0.0.4': { schema: z.string() } } }, ...unauthorized },
@@ -63,6 +64,7 @@ export const adminRoutes: FastifyPluginAsyncZod<AdminOptions> = async (app, { ke
     scope.get('/v1/admin/stats', {
       schema: {
         summary: 'Jobs in every queue, and how many finished in the last hour',
+        operationId: 'getAdminStats',
         description: 'Read from Redis, so it covers every API and worker process. Needs ADMIN_KEY.',
         security,
         response: { 200: statsSchema, ...unauthorized },

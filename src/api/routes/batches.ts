@@ -21,6 +21,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = asy
   app.post('/v1/batches', {
     schema: {
       summary: 'Create a batch of jobs',
+      operationId: 'createBatch',
       description: 'Up to 500 job bodies (JSON, images by URL or `upload:<id>`). Items share a backend session where the backend allows, each with its own render; `batch.completed` is sent once when the last item ends.',
       headers: z.object({ 'idempotency-key': z.string().min(1).max(MAX_IDEMPOTENCY_KEY_CHARS).optional() }),
       body: createBatchBodySchema,
@@ -38,7 +39,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = asy
   });
 
   app.get('/v1/batches/:id', {
-    schema: { summary: 'Get a batch with its jobs and counts', params: batchParamsSchema, response: { 200: batchSchema, ...problems } },
+    schema: { summary: 'Get a batch with its jobs and counts', operationId: 'getBatch', params: batchParamsSchema, response: { 200: batchSchema, ...problems } },
     handler: async (request) => {
       const batch = await ownBatch(request.tenant, request.params.id);
       return batchView(batch, await services.records.getMany(batch.jobIds), baseUrl(services, request));
@@ -48,6 +49,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = asy
   app.post('/v1/batches/:id/cancel', {
     schema: {
       summary: "Cancel a batch's queued and running jobs",
+      operationId: 'cancelBatch',
       description: 'Jobs that have already ended keep their outcome.',
       params: batchParamsSchema,
       response: { 200: batchSchema, ...problems },

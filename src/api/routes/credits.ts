@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
 import type { ApiServices } from '../services.ts';
+import { problemReply } from '../schemas/jobs.ts';
 import { problems } from './jobs.ts';
 
 const creditsSchema = z
@@ -17,8 +18,9 @@ export const creditRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
   app.get('/v1/credits', {
     schema: {
       summary: "The render backend's credit balance for this deployment's token",
+      operationId: 'getCredits',
       description: 'As the workers last read it from the backend; 503 until a worker has.',
-      response: { 200: creditsSchema, 503: problems[404], ...problems },
+      response: { 200: creditsSchema, ...problems, 503: problemReply('No worker has read the balance yet (`credits_unknown`)') },
     },
     handler: async () => {
       const snapshot = await services.credits.read();

@@ -1,19 +1,23 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
+
+/** What any request may get before a route runs: HTTP that Node's parser refuses, headers over its limit. */
+const unreadable = { '4xx': problemReply('The request could not be read as HTTP (`bad_request`) or its headers are too large (`headers_too_large`)') };
 
 /** Health checks and the API's own description; none needs a key. */
 export const healthRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
   app.get('/healthz', {
     config: { public: true },
-    schema: { summary: 'The process is up', security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
+    schema: { summary: 'The process is up', operationId: 'getHealth', security: [], response: { 200: z.object({ status: z.literal('ok') }), ...unreadable } },
     handler: async () => ({ status: 'ok' as const }),
   });
 
   const readiness = z.object({ status: z.enum(['ready', 'unavailable']), redis: z.boolean(), backend: z.boolean() });
   app.get('/readyz', {
     config: { public: true },
-    schema: { summary: 'Redis and the render backend answer', security: [], response: { 200: readiness, 503: readiness } },
+    schema: { summary: 'Redis and the render backend answer', operationId: 'getReadiness', security: [], response: { 200: readiness, 503: readiness, ...unreadable } },
     handler: async (_request, reply) => {
       const checks = await services.readiness();
       const ready = checks.redis && checks.backend;

@@ -4,7 +4,7 @@ import { jobView } from '../../shared/job-view.ts';
 import { expiredProblem } from '../expired-problem.ts';
 import { cancelJob } from '../job-cancel.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
-import { jobParamsSchema, jobSchema, problemSchema } from '../schemas/jobs.ts';
+import { jobParamsSchema, jobSchema, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 import { problems } from './jobs.ts';
 
@@ -13,6 +13,7 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
   app.post('/v1/jobs/:id/cancel', {
     schema: {
       summary: 'Cancel a queued or running job',
+      operationId: 'cancelJob',
       description: 'A running job is stopped where it is (its backend render is canceled too). 409 when the job has already ended.',
       params: jobParamsSchema,
       response: { 200: jobSchema, ...problems },
@@ -30,9 +31,10 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
   app.post('/v1/jobs/:id/retry', {
     schema: {
       summary: 'Run a failed or canceled job again',
+      operationId: 'retryJob',
       description: 'The job resumes from its last checkpoint (work already done at the backend is not repeated). 409 unless the job failed or was canceled; 410 once retention has deleted its files.',
       params: jobParamsSchema,
-      response: { 200: jobSchema, ...problems, 410: problemSchema },
+      response: { 200: jobSchema, ...problems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
     },
     handler: async (request) => {
       const record = await ownJob(services, request, request.params.id);

@@ -16,10 +16,11 @@ export const jobEventRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
   app.get('/v1/jobs/:id/events', {
     schema: {
       summary: "Follow a job's progress (Server-Sent Events)",
+      operationId: 'streamJobEvents',
       description: 'Each `event: job` carries the job as GET /v1/jobs/:id returns it. The stream closes after the job ends.',
       params: jobParamsSchema,
       produces: ['text/event-stream'],
-      response: { 200: z.string().describe('text/event-stream'), ...problems },
+      response: { 200: { description: 'One `event: job` per change, then the end of the stream', content: { 'text/event-stream': { schema: z.string() } } }, ...problems },
     },
     handler: async (request, reply) => {
       const first = await ownJob(services, request, request.params.id);

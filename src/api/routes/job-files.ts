@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
 import { expiredProblem } from '../expired-problem.ts';
 import { ownJob } from '../request-context.ts';
-import { jobParamsSchema, problemSchema } from '../schemas/jobs.ts';
+import { jobParamsSchema, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 import { problems } from './jobs.ts';
 
 const FILES = {
-  video: { contentType: 'video/mp4', summary: 'Download the MP4 (Range requests supported)' },
-  poster: { contentType: 'image/jpeg', summary: 'Download the poster frame (JPEG)' },
+  video: { contentType: 'video/mp4', summary: 'Download the MP4 (Range requests supported)', operationId: 'getJobVideo' },
+  poster: { contentType: 'image/jpeg', summary: 'Download the poster frame (JPEG)', operationId: 'getJobPoster' },
 } as const;
 
 /**
@@ -23,14 +23,17 @@ export const jobFileRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
     app.get(`/v1/jobs/:id/${kind}`, {
       schema: {
         summary: file.summary,
+        operationId: file.operationId,
         params: jobParamsSchema,
         produces: [file.contentType],
         response: {
-          200: z.any().describe(file.contentType),
-          206: z.any().describe('the requested range'),
-          302: z.any().describe('With STORAGE=s3: `Location` is a presigned URL of the file, valid for S3_URL_TTL_S (send no Authorization header there)'),
+          200: { description: 'The whole file', content: { [file.contentType]: { schema: z.any() } } },
+          206: { description: 'The requested range', content: { [file.contentType]: { schema: z.any() } } },
+          302: z.null().describe('With STORAGE=s3: `Location` is a presigned URL of the file, valid for S3_URL_TTL_S (send no Authorization header there)'),
+          304: z.null().describe('Not modified since the `If-None-Match` / `If-Modified-Since` of the request'),
           ...problems,
-          410: problemSchema.describe('The files were deleted RETENTION_DAYS after the job finished (`code: expired`)'),
+          410: problemReply('The files were deleted RETENTION_DAYS after the job finished (`expired`)'),
+          416: problemReply('The `Range` is outside the file (`range_not_satisfiable`)'),
         },
       },
       handler: async (request, reply) => {

@@ -8,18 +8,18 @@ import { MAX_IDEMPOTENCY_KEY_CHARS } from '../idempotency.ts';
 import { intakeJsonBody, intakeMultipart } from '../job-intake.ts';
 import { jobView } from '../../shared/job-view.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
-import { createJobBodySchema, jobListSchema, jobParamsSchema, jobSchema, listJobsQuerySchema, problemSchema } from '../schemas/jobs.ts';
+import { createJobBodySchema, jobListSchema, jobParamsSchema, jobSchema, listJobsQuerySchema, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 
 export const problems = {
-  400: problemSchema,
-  401: problemSchema,
-  404: problemSchema,
-  409: problemSchema,
-  413: problemSchema,
-  415: problemSchema,
-  422: problemSchema,
-  429: problemSchema,
+  400: problemReply('Invalid request (`validation_failed`, the fields in `errors`) or a malformed one (`bad_request`)'),
+  401: problemReply('No API key, or an unknown one (`unauthorized`)'),
+  404: problemReply("No such job, batch, upload or delivery for this tenant, or no such route (`not_found`)"),
+  409: problemReply("The job's state does not allow it, or an Idempotency-Key was reused with another body"),
+  413: problemReply('A body or file over its limit (`payload_too_large`)'),
+  415: problemReply('A body type the route does not take, or a file that is not what it may be (`unsupported_media_type`)'),
+  422: problemReply('A picture with more pixels than MAX_IMAGE_PIXELS (`image_too_large`)'),
+  429: problemReply('Over RATE_LIMIT_PER_MINUTE for this API key (`rate_limited`); see Retry-After'),
 };
 
 /**
@@ -58,6 +58,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
   app.post('/v1/jobs', {
     schema: {
       summary: 'Create a job',
+      operationId: 'createJob',
       description:
         'JSON with image URLs or `upload:<id>` references (and `options.audio.url` for music), or multipart/form-data with file parts named `images` (and one named `audio`) and fields `prompt`, `preset`, `options`, `webhook_url`, `webhook_events`, `metadata` (objects as JSON text).',
       consumes: ['application/json', 'multipart/form-data'],
@@ -87,13 +88,14 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
   });
 
   app.get('/v1/jobs/:id', {
-    schema: { summary: 'Get a job', params: jobParamsSchema, response: { 200: jobSchema, ...problems } },
+    schema: { summary: 'Get a job', operationId: 'getJob', params: jobParamsSchema, response: { 200: jobSchema, ...problems } },
     handler: async (request) => view(await ownJob(services, request, request.params.id), baseUrl(services, request)),
   });
 
   app.get('/v1/jobs', {
     schema: {
       summary: "List the tenant's jobs, newest first",
+      operationId: 'listJobs',
       querystring: listJobsQuerySchema,
       response: { 200: jobListSchema, ...problems },
     },

@@ -6,7 +6,7 @@ import { jobView } from '../../shared/job-view.ts';
 import { jobOptionsSchema } from '../../shared/job-options.ts';
 import { expiredProblem } from '../expired-problem.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
-import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS, problemSchema } from '../schemas/jobs.ts';
+import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';
 import { problems } from './jobs.ts';
 
@@ -27,10 +27,11 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
   app.post('/v1/jobs/:id/revisions', {
     schema: {
       summary: 'Revise a finished job',
+      operationId: 'createRevision',
       description: 'Only a succeeded job can be revised (410 once retention has deleted its files). If the backend has lost the session, the revision rebuilds it from the parent\'s inputs and instructions.',
       params: jobParamsSchema,
       body: revisionBodySchema,
-      response: { 202: jobSchema, ...problems, 410: problemSchema },
+      response: { 202: jobSchema, ...problems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
     },
     handler: async (request, reply) => {
       const parent = await ownJob(services, request, request.params.id);

@@ -14,6 +14,7 @@ export const uploadRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
   app.post('/v1/uploads', {
     schema: {
       summary: 'Upload files for later jobs',
+      operationId: 'createUploads',
       description: 'multipart/form-data with one or more file parts (any part name): pictures, short videos or audio, checked by content. Each is usable as `upload:<id>` in jobs of the same tenant for 24 h.',
       consumes: ['multipart/form-data'],
       response: { 201: z.object({ data: z.array(uploadSchema) }), ...problems },

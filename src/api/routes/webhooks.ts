@@ -61,6 +61,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
   app.get('/v1/webhooks/secret', {
     schema: {
       summary: "The tenant's webhook signing secret",
+      operationId: 'getWebhookSecret',
       description: 'Deliveries carry Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) signed with this secret. One is generated on first use unless configured.',
       response: { 200: secretSchema, ...problems },
     },
@@ -73,6 +74,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
   app.post('/v1/webhooks/secret/rotate', {
     schema: {
       summary: 'Make a new webhook signing secret',
+      operationId: 'rotateWebhookSecret',
       description: 'The new secret signs from now on; for 24 h deliveries carry a signature with the previous one too, so receivers can switch without missing events.',
       response: { 200: secretSchema, ...problems },
     },
@@ -85,6 +87,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
   app.get('/v1/webhooks/deliveries', {
     schema: {
       summary: 'Webhook delivery attempts, newest first',
+      operationId: 'listWebhookDeliveries',
       description: 'Every attempt of the last 7 days (at most the last 1,000), filtered by job, batch or status.',
       querystring: listQuerySchema,
       response: { 200: deliveryListSchema, ...problems },
@@ -99,6 +102,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
   app.post('/v1/webhooks/deliveries/:id/redeliver', {
     schema: {
       summary: 'Send an event again',
+      operationId: 'redeliverWebhook',
       description: 'The event of this delivery is sent again with its original `webhook-id` and body (receivers de-duplicate on the id), freshly signed, with the usual retries; also to a URL that answered 410 before.',
       params: z.object({ id: deliveryId }),
       response: { 202: redeliveredSchema, ...problems },

@@ -104,3 +104,8 @@ export const problemSchema = z
   })
   .loose()
   .meta({ id: 'Problem' });
+
+/** A refused request as every route sends it: RFC 9457 `application/problem+json`. */
+export function problemReply(description: string) {
+  return { description, content: { 'application/problem+json': { schema: problemSchema } } };
+}
