@@ -3,14 +3,16 @@ import stringify from 'safe-stable-stringify';
 import type { BatchRecord, BatchRecords } from '../shared/batch-record.ts';
 import { newId } from '../shared/ids.ts';
 import type { JobRecord, JobRecords } from '../shared/job-record.ts';
-import { BATCH_QUEUE, RENDER_QUEUE, renderJobOptions, type RetryPolicy } from '../shared/queues.ts';
+import { batchFlow, type RetryPolicy } from '../shared/queues.ts';
 import type { JobIntake } from './job-intake.ts';
 import { written, type JobSubmission } from './job-submission.ts';
 import { DEFAULT_BATCH_WEBHOOK_EVENTS, type CreateBatchBody } from './schemas/batches.ts';
 
 /**
  * A batch becomes one BullMQ flow, added atomically: a parent in the batches
- * queue that runs once every child (one render job per item) has ended.
+ * queue that runs once every child (one render job per item) has ended. The
+ * records are written first; should this process die before the flow is
+ * added, the watchdog adds it (queue-repair.ts).
  */
 export class BatchSubmission {
   constructor(
@@ -42,19 +44,7 @@ export class BatchSubmission {
       await this.batches.create(batch);
       // sent together: one round trip for the whole batch
       await Promise.all(jobs.map((job) => this.records.create(job)));
-      await this.flows.add({
-        name: 'batch',
-        queueName: BATCH_QUEUE,
-        data: { batchId: id },
-        opts: { jobId: id },
-        children: jobs.map((job) => ({
-          name: 'render',
-          queueName: RENDER_QUEUE,
-          data: { jobId: job.id },
-          // a failed item must not hold the batch back: the parent runs when every item has ended
-          opts: { ...renderJobOptions(this.retry), jobId: job.id, ignoreDependencyOnFailure: true },
-        })),
-      });
+      await this.flows.add(batchFlow(id, batch.jobIds, this.retry));
     } catch (error) {
       await this.jobs.releaseKey(tenant, idempotencyKey);
       throw error;

@@ -84,7 +84,8 @@ export class JobSubmission {
   /**
    * Two round trips: the record with its Idempotency-Key claim (nothing is
    * written when the key is taken), then the queue entry, which must not
-   * exist without the record.
+   * exist without the record. A record left without its entry (this process
+   * died between the two) is enqueued by the watchdog (queue-repair.ts).
    */
   async submit(tenant: string, id: string, intake: JobIntake, idempotencyKey?: string, extra: Partial<JobRecord> = {}): Promise<Submitted> {
     this.checkWebhookUrl(intake.fields.webhook_url);

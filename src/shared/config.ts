@@ -138,7 +138,7 @@ const schema = z.object({
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
   /** on SIGTERM, how long running stages may take to reach a checkpoint */
   SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
-  /** how often a worker looks for jobs left running by a worker that vanished */
+  /** how often a worker looks for jobs left running by a worker that vanished, or left queued without a queue entry for longer than this */
   WATCHDOG_INTERVAL_S: z.coerce.number().positive().default(60),
   /** how often workers read the backend's credit balance for GET /v1/credits */
   CREDITS_REFRESH_S: z.coerce.number().positive().default(60),

@@ -173,6 +173,11 @@ export class JobRecords {
     return `${this.prefix}:finished`;
   }
 
+  /** ids of the jobs whose status is `queued`, scored by when they became queued (ms), kept by `create` and `transition`; the watchdog reads it */
+  queuedSet(): string {
+    return `${this.prefix}:queued`;
+  }
+
   private tenantIndex(tenant: string): string {
     return `${this.prefix}:tenant:${tenant}:jobs`;
   }
@@ -186,8 +191,8 @@ export class JobRecords {
     const fields = Object.entries(toHash(record)).flat();
     const reply = (await CREATE.run(
       this.redis,
-      [this.key(record.id), this.tenantIndex(record.tenant), claim?.key ?? '', waitListKey(this.prefix)],
-      [record.id, claim?.value ?? '', claim?.ttlS ?? 0, ...fields],
+      [this.key(record.id), this.tenantIndex(record.tenant), claim?.key ?? '', waitListKey(this.prefix), this.queuedSet()],
+      [record.id, claim?.value ?? '', claim?.ttlS ?? 0, Date.parse(record.createdAt) || Date.now(), ...fields],
     )) as [number, number | string];
     return reply[0] === 1 ? { created: true, waitingAhead: Number(reply[1]) } : { created: false, claimedBy: String(reply[1]) };
   }
@@ -225,7 +230,7 @@ export class JobRecords {
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
     const moved = await TRANSITION.run(
       this.redis,
-      [this.key(id), this.runningSet(), this.finishedSet()],
+      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet()],
       [
         this.eventsChannel(id),
         id,
@@ -233,6 +238,7 @@ export class JobRecords {
         JSON.stringify({ ...toHash(patch), status: to }),
         JSON.stringify(clear),
         finishedAtMs === undefined ? '' : String(finishedAtMs),
+        Date.now(),
       ],
     );
     return moved === 1;
@@ -268,6 +274,15 @@ export class JobRecords {
     await this.redis.zrem(this.finishedSet(), id);
   }
 
+  /** Up to `count` ids of jobs that became queued before `cutoffMs`, oldest first, from the `offset`th on. */
+  async queuedBefore(cutoffMs: number, offset: number, count: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.queuedSet(), '-inf', cutoffMs, 'LIMIT', offset, count);
+  }
+
+  async forgetQueued(id: string): Promise<void> {
+    await this.redis.zrem(this.queuedSet(), id);
+  }
+
   /** The tenant's job ids, newest first, after `cursor` (an id) when given. */
   async listIds(tenant: string, count: number, cursor?: string): Promise<string[]> {
     const max = cursor ? `(${cursor}` : '+';
@@ -293,15 +308,17 @@ export class JobRecords {
 
 /**
  * KEYS: the record, the tenant index, the Idempotency-Key ('' for none), the
- * render queue's wait list; ARGV: id, the key's value, its TTL (s), then the
- * record's fields and values. Returns {1, waiting jobs} or {0, the key's value}.
+ * render queue's wait list, the queued set; ARGV: id, the key's value, its
+ * TTL (s), the creation time (ms), then the record's fields and values.
+ * Returns {1, waiting jobs} or {0, the key's value}.
  */
 const CREATE = new RedisScript(`
 if KEYS[3] ~= '' then
   if not redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3], 'NX') then return {0, redis.call('GET', KEYS[3])} end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 return {1, redis.call('LLEN', KEYS[4])}
 `);
 
@@ -312,9 +329,10 @@ redis.call('PUBLISH', ARGV[1], ARGV[2])
 `);
 
 /**
- * KEYS: the record, the running set, the finished set; ARGV: channel, id,
- * allowed statuses (JSON), fields to set (JSON), fields to delete (JSON), end
- * time in ms when the new status is terminal (else ''). An expired job never moves.
+ * KEYS: the record, the running set, the finished set, the queued set; ARGV:
+ * channel, id, allowed statuses (JSON), fields to set (JSON), fields to
+ * delete (JSON), end time in ms when the new status is terminal (else ''),
+ * now (ms). An expired job never moves.
  */
 const TRANSITION = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -330,6 +348,7 @@ for _, s in ipairs(allowed) do
     local clear = cjson.decode(ARGV[5])
     if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
     if fields['status'] == 'running' then redis.call('SADD', KEYS[2], ARGV[2]) else redis.call('SREM', KEYS[2], ARGV[2]) end
+    if fields['status'] == 'queued' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2]) else redis.call('ZREM', KEYS[4], ARGV[2]) end
     if ARGV[6] ~= '' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2]) else redis.call('ZREM', KEYS[3], ARGV[2]) end
     redis.call('PUBLISH', ARGV[1], ARGV[2])
     return 1

@@ -1,4 +1,4 @@
-import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import { Queue, type ConnectionOptions, type FlowJob, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RedisScript } from './redis-script.ts';
 
@@ -30,6 +30,23 @@ export function renderJobOptions(retry: RetryPolicy): JobsOptions {
     backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
     removeOnComplete: { age: 24 * 3600, count: 10_000 },
     removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+/** A batch's BullMQ flow: its parent in the batches queue, one render job per item. */
+export function batchFlow(batchId: string, jobIds: readonly string[], retry: RetryPolicy): FlowJob {
+  return {
+    name: 'batch',
+    queueName: BATCH_QUEUE,
+    data: { batchId } satisfies BatchJobData,
+    opts: { jobId: batchId },
+    children: jobIds.map((jobId) => ({
+      name: 'render',
+      queueName: RENDER_QUEUE,
+      data: { jobId } satisfies RenderJobData,
+      // a failed item must not hold the batch back: the parent runs when every item has ended
+      opts: { ...renderJobOptions(retry), jobId, ignoreDependencyOnFailure: true },
+    })),
   };
 }
 

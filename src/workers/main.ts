@@ -106,7 +106,12 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     config.REDIS_PREFIX,
   );
   const creditsRefresh = startCreditsRefresh(createBackendCalls(clientFor, tokens)('motion'), new CreditsCache(redis, config.REDIS_PREFIX), config.CREDITS_REFRESH_S * 1000, logger);
-  const watchdog = await startWatchdog(redis, config.REDIS_PREFIX, records, logger, config.WATCHDOG_INTERVAL_S * 1000, webhooks.emitter);
+  const watchdog = await startWatchdog(
+    redis,
+    config.REDIS_PREFIX,
+    { records, batches, logger, webhooks: webhooks.emitter, retry: { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS } },
+    config.WATCHDOG_INTERVAL_S * 1000,
+  );
   const retention = await startRetention(
     redis,
     config.REDIS_PREFIX,

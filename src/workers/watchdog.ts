@@ -1,11 +1,10 @@
-import { Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { FlowProducer, Queue, Worker, type ConnectionOptions } from 'bullmq';
+import type { BatchRecords } from '../shared/batch-record.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
-import { MAINTENANCE_QUEUE, RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
+import { BATCH_QUEUE, createRenderQueue, MAINTENANCE_QUEUE, type RenderJobData, type RetryPolicy } from '../shared/queues.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
-
-/** States in which BullMQ still owns a job: someone will run it or is running it. */
-const LIVE_STATES = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children']);
+import { LIVE_STATES, requeueOrphans } from './queue-repair.ts';
 
 /**
  * Finds jobs whose record says `running` but that BullMQ no longer runs or
@@ -35,26 +34,42 @@ export async function sweepLostJobs(
   return lost;
 }
 
+export interface WatchdogDeps {
+  records: JobRecords;
+  batches: BatchRecords;
+  logger: Logger;
+  webhooks: Pick<WebhookEmitter, 'emitJobEvent'>;
+  /** the render jobs' retry policy, for the jobs it enqueues again */
+  retry: RetryPolicy;
+}
+
 /**
- * Runs the sweep on a BullMQ job scheduler, so that across a fleet it runs
- * once per interval, on whichever worker is free.
+ * Runs the sweeps on a BullMQ job scheduler, so that across a fleet they run
+ * once per interval, on whichever worker is free: jobs left running by a
+ * vanished worker, and jobs left queued without a queue entry (for longer
+ * than one interval, far longer than an API takes between the two writes).
  */
-export async function startWatchdog(
-  connection: ConnectionOptions,
-  prefix: string,
-  records: JobRecords,
-  logger: Logger,
-  everyMs: number,
-  webhooks?: Pick<WebhookEmitter, 'emitJobEvent'>,
-): Promise<{ close(): Promise<void> }> {
+export async function startWatchdog(connection: ConnectionOptions, prefix: string, deps: WatchdogDeps, everyMs: number): Promise<{ close(): Promise<void> }> {
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
-  const renderQueue = new Queue<RenderJobData>(RENDER_QUEUE, { connection, prefix });
+  const renderQueue = createRenderQueue(connection, prefix, deps.retry);
+  const batchQueue = new Queue(BATCH_QUEUE, { connection, prefix });
+  const flows = new FlowProducer({ connection, prefix });
+  const repair = { ...deps, renderQueue, batchQueue, flows };
   await maintenance.upsertJobScheduler('watchdog', { every: everyMs }, { name: 'watchdog', opts: { removeOnComplete: true, removeOnFail: 100 } });
-  const worker = new Worker(MAINTENANCE_QUEUE, async () => void (await sweepLostJobs(records, renderQueue, logger, webhooks)), { connection, prefix });
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async () => {
+      await sweepLostJobs(deps.records, renderQueue, deps.logger, deps.webhooks);
+      await requeueOrphans(repair, everyMs);
+    },
+    { connection, prefix },
+  );
   return {
     async close() {
       await worker.close();
       await maintenance.close();
+      await flows.close();
+      await batchQueue.close();
       await renderQueue.close();
     },
   };
