@@ -6,7 +6,7 @@ import { CreditsCache } from '../shared/credits-cache.ts';
 import { JobRecords } from '../shared/job-record.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { cancelChannel, createRenderQueue, queuePosition, type RenderJobData } from '../shared/queues.ts';
-import { createRedis, type Redis } from '../shared/redis.ts';
+import { createRedis, createRequestRedis, logConnectionState, logQueueErrors, type Redis } from '../shared/redis.ts';
 import { trackQueues } from '../shared/metrics/queue-counts.ts';
 import { openQueueSet } from '../shared/queue-set.ts';
 import { createStorage } from '../shared/storage/create-storage.ts';
@@ -40,6 +40,16 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** How long /readyz waits for each check before counting it as down. */
+export const READY_CHECK_MS = 2000;
+
+/** A check's answer, or false when it takes longer than `ms`. */
+function within(ms: number, check: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  return Promise.race([check, late]).finally(() => clearTimeout(timer));
 }
 
 export function createApiServices(
@@ -79,7 +89,10 @@ export function createApiServices(
     queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
     announceCancel: async (jobId) => void (await redis.publish(cancelChannel(config.REDIS_PREFIX), jobId)),
     readiness: async () => {
-      const [redisUp, backendUp] = await Promise.all([redis.ping().then((r) => r === 'PONG', () => false), answers(backendUrl)]);
+      const [redisUp, backendUp] = await Promise.all([
+        within(READY_CHECK_MS, redis.ping().then((r) => r === 'PONG', () => false)),
+        within(READY_CHECK_MS, answers(backendUrl)),
+      ]);
       return { redis: redisUp, backend: backendUp };
     },
     maxPixels: config.MAX_IMAGE_PIXELS,
@@ -90,9 +103,11 @@ export function createApiServices(
 
 /** The API process: HTTP only; it validates, stores inputs and enqueues. */
 export async function startApi(config: Config, logger: Logger, backendUrl = backendUrlOf(config)): Promise<RunningApi> {
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRequestRedis(config.REDIS_URL, config.REDIS_TIMEOUT_S * 1000);
+  logConnectionState(redis, logger, 'api');
   batchRedisWrites(redis);
   const subscriber = createRedis(config.REDIS_URL);
+  logConnectionState(subscriber, logger, 'api-subscriber');
   const queue = createRenderQueue(redis, config.REDIS_PREFIX, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS });
   if (config.API_KEYS.length === 0) {
     logger.warn({ tenant: DEV_TENANT.tenant }, `no API_KEYS set: running with one tenant "${DEV_TENANT.tenant}" whose key is "${DEV_TENANT.key}"`);
@@ -101,6 +116,7 @@ export async function startApi(config: Config, logger: Logger, backendUrl = back
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
   // every queue, for the operator (dashboard, queue gauges, stats): only with ADMIN_KEY
   const adminQueues = config.ADMIN_KEY ? openQueueSet(redis, config.REDIS_PREFIX) : [];
+  logQueueErrors(logger, queue, flows, webhookQueue, ...adminQueues);
   const untrackQueues = trackQueues(adminQueues);
   const storage = await createStorage(config);
   const services = createApiServices(config, { redis, subscriber, queue, flows, webhookQueue, storage }, backendUrl, logger);

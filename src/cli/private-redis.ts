@@ -7,7 +7,21 @@ import { Redis } from 'ioredis';
 
 export interface PrivateRedis {
   url: string;
+  port: number;
+  /** the folder it keeps its files in */
+  dir: string;
+  /** the redis-server process (tests stop and kill it) */
+  process: ChildProcess;
   stop(): Promise<void>;
+}
+
+export interface PrivateRedisOptions {
+  /** a free port by default; a restart passes the old one */
+  port?: number;
+  /** a temp folder, removed on stop(), by default; a folder given here is kept */
+  dir?: string;
+  /** keep the data in an append-only file in `dir` (survives a restart) */
+  appendOnly?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -37,15 +51,16 @@ export async function redisAnswers(url: string, timeoutMs = 1500): Promise<boole
 
 /**
  * Starts `redis-server` from the PATH on a free loopback port, in a temp
- * folder, persisting nothing. Used by the all-in-one command and the tests
- * when no Redis is configured.
+ * folder, persisting nothing unless asked. Used by the all-in-one command
+ * and the tests when no Redis is configured, and by tests that stop and
+ * restart a Redis under a running service.
  */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const port = await freePort();
-  const dir = await mkdtemp(path.join(tmpdir(), 'i2v-redis-'));
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const port = options.port ?? (await freePort());
+  const dir = options.dir ?? (await mkdtemp(path.join(tmpdir(), 'i2v-redis-')));
   const child: ChildProcess = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir],
     { stdio: 'ignore' },
   );
   const spawned = new Promise<void>((resolve, reject) => {
@@ -61,11 +76,18 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   }
   return {
     url,
+    port,
+    dir,
+    process: child,
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dir, { recursive: true, force: true });
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        // a stopped (SIGSTOP) server would not act on SIGTERM until continued
+        child.kill('SIGCONT');
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (!options.dir) await rm(dir, { recursive: true, force: true });
     },
   };
 }

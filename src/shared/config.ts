@@ -82,6 +82,8 @@ const schema = z.object({
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('i2v'),
+  /** how long the API waits for a Redis reply before answering 503 store_unavailable (workers wait for Redis to come back) */
+  REDIS_TIMEOUT_S: z.coerce.number().positive().max(60).default(3),
   API_KEYS: z.string().default('').transform(parseApiKeys),
   /** where inputs and outputs live: the folder STORAGE_DIR, or the S3 bucket S3_BUCKET */
   STORAGE: z.enum(['local', 's3']).default('local'),

@@ -8,7 +8,7 @@ import { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { PRESETS, type Preset } from '../shared/presets.ts';
 import { cancelChannel } from '../shared/queues.ts';
-import { createRedis } from '../shared/redis.ts';
+import { createRedis, logConnectionState, logQueueErrors } from '../shared/redis.ts';
 import { AdminKey } from '../shared/admin-key.ts';
 import { openQueueSet } from '../shared/queue-set.ts';
 import { createStorage } from '../shared/storage/create-storage.ts';
@@ -37,6 +37,7 @@ export interface RunningWorker {
 /** The worker process: runs the render lifecycle for jobs from the queue. */
 export async function startWorker(config: Config, logger: Logger, backendUrl: string): Promise<RunningWorker> {
   const redis = createRedis(config.REDIS_URL);
+  logConnectionState(redis, logger, 'worker');
   const connections = new Agent({ keepAliveTimeout: 30_000 });
   const clients = new Map(
     PRESETS.map((preset) => [
@@ -60,7 +61,9 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
   const webhooks = createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }));
   const storage = await createStorage(config);
-  const cancellation = await Cancellation.listen(createRedis(config.REDIS_URL), cancelChannel(config.REDIS_PREFIX));
+  const cancelSubscriber = createRedis(config.REDIS_URL);
+  logConnectionState(cancelSubscriber, logger, 'worker-cancel');
+  const cancellation = await Cancellation.listen(cancelSubscriber, cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(
     {
       records,
@@ -131,6 +134,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     { connection: redis, prefix: config.REDIS_PREFIX },
   );
   await deliveries.waitUntilReady();
+  logQueueErrors(logger, worker, batchWorker, deliveries, webhookQueue);
   // loadConfig refuses METRICS_PORT without ADMIN_KEY
   const metricsServer =
     config.METRICS_PORT === undefined || !config.ADMIN_KEY

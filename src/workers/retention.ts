@@ -2,6 +2,7 @@ import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { RETENTION_QUEUE } from '../shared/queues.ts';
+import { logQueueErrors } from '../shared/redis.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import { UPLOAD_TTL_S, type UploadFiles } from '../shared/upload-files.ts';
 
@@ -78,6 +79,7 @@ export async function startRetention(
   await queue.upsertJobScheduler('retention', { every: settings.everyMs }, { name: 'retention', opts: { removeOnComplete: true, removeOnFail: 100 } });
   const worker = new Worker(RETENTION_QUEUE, async () => void (await expireOldFiles(deps, settings.retentionDays * DAY_MS)), { connection, prefix });
   worker.on('failed', (_job, error) => deps.logger.warn({ err: error }, 'retention run failed; the next one tries again'));
+  logQueueErrors(deps.logger, queue, worker);
   return {
     async close() {
       await worker.close();

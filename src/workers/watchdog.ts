@@ -3,6 +3,7 @@ import type { BatchRecords } from '../shared/batch-record.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { BATCH_QUEUE, createRenderQueue, MAINTENANCE_QUEUE, type RenderJobData, type RetryPolicy } from '../shared/queues.ts';
+import { logQueueErrors } from '../shared/redis.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import { LIVE_STATES, requeueOrphans } from './queue-repair.ts';
 
@@ -64,6 +65,7 @@ export async function startWatchdog(connection: ConnectionOptions, prefix: strin
     },
     { connection, prefix },
   );
+  logQueueErrors(deps.logger, maintenance, renderQueue, batchQueue, flows, worker);
   return {
     async close() {
       await worker.close();

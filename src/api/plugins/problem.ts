@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
+import { isRedisUnavailable } from '../../shared/redis.ts';
 import { malformedMultipart } from './request-limits.ts';
 
 export interface ProblemFields {
@@ -35,9 +36,14 @@ const FASTIFY_CODES: Record<string, { code: string; title: string }> = {
   FST_INVALID_MULTIPART_CONTENT_TYPE: { code: 'unsupported_media_type', title: 'Not a multipart request' },
 };
 
+/** Seconds a client is asked to wait before trying again while Redis is away. */
+export const STORE_RETRY_AFTER_S = 5;
+
 /**
  * Every error leaves as RFC 9457 problem+json with a stable `code`; a 5xx is
- * logged with its stack and says nothing of internals to the client.
+ * logged with its stack and says nothing of internals to the client. Redis
+ * not answering (down, frozen, loading) is a 503 `store_unavailable` the
+ * client can retry, not a 500.
  */
 export const problemPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -69,6 +75,11 @@ export const problemPlugin = fp(async (app) => {
         title: known?.title ?? 'Bad request',
         detail: error.message,
       });
+    }
+    if (isRedisUnavailable(error)) {
+      request.log.warn({ err: error }, 'Redis unavailable');
+      reply.header('retry-after', String(STORE_RETRY_AFTER_S));
+      return sendProblem(reply, { status: 503, code: 'store_unavailable', title: 'Service unavailable', detail: 'The job store does not answer; try again shortly.' });
     }
     request.log.error({ err: error }, 'unhandled error');
     return sendProblem(reply, { status: 500, code: 'internal', title: 'Internal error', detail: 'The server could not complete the request.' });

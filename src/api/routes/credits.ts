@@ -20,7 +20,7 @@ export const creditRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
       summary: "The render backend's credit balance for this deployment's token",
       operationId: 'getCredits',
       description: 'As the workers last read it from the backend; 503 until a worker has.',
-      response: { 200: creditsSchema, ...problems, 503: problemReply('No worker has read the balance yet (`credits_unknown`)') },
+      response: { 200: creditsSchema, ...problems, 503: problemReply('No worker has read the balance yet (`credits_unknown`), or Redis does not answer (`store_unavailable`)') },
     },
     handler: async () => {
       const snapshot = await services.credits.read();

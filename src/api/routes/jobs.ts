@@ -20,6 +20,7 @@ export const problems = {
   415: problemReply('A body type the route does not take, or a file that is not what it may be (`unsupported_media_type`)'),
   422: problemReply('A picture with more pixels than MAX_IMAGE_PIXELS (`image_too_large`)'),
   429: problemReply('Over RATE_LIMIT_PER_MINUTE for this API key (`rate_limited`); see Retry-After'),
+  503: problemReply('Redis does not answer (`store_unavailable`); see Retry-After'),
 };
 
 /**
