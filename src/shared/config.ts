@@ -95,6 +95,8 @@ const schema = z.object({
   S3_REGION: z.string().min(1).default('us-east-1'),
   /** how long a presigned download URL stays valid (S3 allows at most 7 days) */
   S3_URL_TTL_S: z.coerce.number().int().min(1).max(604_800).default(3600),
+  /** an S3 connection not made, or a request with no bytes moving, for this long fails (and is retried by the SDK) */
+  S3_TIMEOUT_S: z.coerce.number().positive().max(600).default(30),
   /** days after a job finishes (or a file is uploaded) before its files are deleted; fractions allowed; 0 keeps them forever */
   RETENTION_DAYS: z.coerce.number().min(0).default(7),
   /** how often workers delete files past RETENTION_DAYS */
@@ -138,6 +140,12 @@ const schema = z.object({
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   /** first retry delay; doubled each attempt, with jitter */
   JOB_BACKOFF_MS: z.coerce.number().int().min(10).default(2000),
+  /** the longest a job may take from its first start, across attempts and their backoff; past it the job fails with job_timeout */
+  JOB_TIMEOUT_S: z.coerce.number().positive().default(3600),
+  /** a backend render not finished this long after it started is canceled and replaced once (then render_timeout) */
+  RENDER_TIMEOUT_S: z.coerce.number().positive().default(1800),
+  /** the longest the queue waits on a backend's 429 Retry-After; each 429 also spends one of the job's attempts */
+  BACKEND_RETRY_AFTER_MAX_S: z.coerce.number().positive().default(300),
   /** on SIGTERM, how long running stages may take to reach a checkpoint */
   SHUTDOWN_GRACE_S: z.coerce.number().min(0).default(30),
   /** how often a worker looks for jobs left running by a worker that vanished, or left queued without a queue entry for longer than this */

@@ -5,6 +5,8 @@ import { RedisScript } from './redis-script.ts';
 /** BullMQ carries only the job id; everything else is on the job record. */
 export interface RenderJobData {
   jobId: string;
+  /** runs the backend's 429s sent back to the queue; they count against the job's attempts */
+  rateLimited?: number;
 }
 
 export const RENDER_QUEUE = 'render';

@@ -5,8 +5,8 @@ import { BackendError, JobError } from '../shared/errors.ts';
  * - `fail`: terminal; the job fails now with the error's code.
  * - `retry`: back to BullMQ's exponential backoff (with jitter).
  * - `back-off`: the backend is rate limiting this deployment; the whole queue
- *   waits `delayMs` (BullMQ's rate limiter) and the job goes back in line
- *   without spending an attempt.
+ *   waits `delayMs` (its Retry-After, capped; BullMQ's rate limiter) and the
+ *   job goes back in line. Each back-off spends one of the job's attempts.
  * - `new-session`: the backend lost the session (1002); session-scoped
  *   checkpoints are dropped and the job is redone from upload.
  */
@@ -22,6 +22,8 @@ export interface ClassifyContext {
   /** the anonymous user the token belongs to, for the registration link of 2001 */
   anonymousUserId?: string;
   registrationUrl: string;
+  /** BACKEND_RETRY_AFTER_MAX_S: a backend's Retry-After is honoured up to this */
+  retryAfterMaxS: number;
 }
 
 /** The one place errors become job outcomes. */
@@ -49,7 +51,7 @@ export function classifyError(error: unknown, context: ClassifyContext): Outcome
       return {
         action: 'back-off',
         error: new JobError('backend_rate_limited', `The backend is rate limiting requests${where}.`, true),
-        delayMs: (error.detail.retryAfterS ?? DEFAULT_RETRY_AFTER_S) * 1000,
+        delayMs: Math.min(error.detail.retryAfterS ?? DEFAULT_RETRY_AFTER_S, context.retryAfterMaxS) * 1000,
       };
     case 'aborted':
       return { action: 'retry', error: new JobError('interrupted', 'The attempt was interrupted.', true) };

@@ -72,6 +72,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       backendFor: createBackendCalls(clientFor, tokens),
       settings: {
         pollIntervalMs: config.BACKEND_POLL_INTERVAL_MS,
+        renderTimeoutMs: config.RENDER_TIMEOUT_S * 1000,
         urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
         maxImagePixels: config.MAX_IMAGE_PIXELS,
@@ -87,7 +88,8 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       lockDurationMs: config.WORKER_LOCK_MS,
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: config.WORKER_MAX_STALLS,
-      classifyContext: async () => ({ anonymousUserId: await tokens.anonymousUser(), registrationUrl: config.BACKEND_REGISTRATION_URL }),
+      jobTimeoutS: config.JOB_TIMEOUT_S,
+      classifyContext: async () => ({ anonymousUserId: await tokens.anonymousUser(), registrationUrl: config.BACKEND_REGISTRATION_URL, retryAfterMaxS: config.BACKEND_RETRY_AFTER_MAX_S }),
     },
   );
   await worker.waitUntilReady();

@@ -4,6 +4,7 @@ import { QUEUE_METRICS } from '../shared/queue-set.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
 import type { Cancellation } from './cancellation.ts';
 import { classifyError, type ClassifyContext } from './classify.ts';
+import { JobDeadline } from './job-deadline.ts';
 import { runLifecycle, type LifecycleDeps } from './lifecycle.ts';
 
 export interface RenderWorkerOptions {
@@ -15,6 +16,8 @@ export interface RenderWorkerOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxStalledCount: number;
+  /** JOB_TIMEOUT_S */
+  jobTimeoutS: number;
   /** what the error classification needs to know about the deployment */
   classifyContext(): Promise<ClassifyContext>;
 }
@@ -42,7 +45,8 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
   const process = async (bullJob: Job<RenderJobData>, _token?: string, bullSignal?: AbortSignal) => {
     const { jobId } = bullJob.data;
     const attempt = bullJob.attemptsMade + 1;
-    const signal = options.cancellation.start(jobId, bullSignal);
+    const deadline = new JobDeadline((await deps.records.get(jobId))?.startedAt, options.jobTimeoutS);
+    const signal = options.cancellation.start(jobId, bullSignal ? AbortSignal.any([bullSignal, deadline.signal]) : deadline.signal);
     try {
       await runLifecycle(deps, jobId, attempt, signal);
     } catch (error) {
@@ -55,11 +59,16 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         await deps.webhooks.reconcileJobEvents(jobId); // in case the API stopped between the cancel and its webhook
         return;
       }
-      const outcome = classifyError(error, await options.classifyContext());
+      if (deadline.passed) await cancelBackendRender(deps, jobId);
+      const outcome = deadline.passed ? { action: 'fail' as const, error: deadline.error() } : classifyError(error, await options.classifyContext());
       const { error: failure } = outcome;
       deps.logger.warn({ ...where, action: outcome.action, code: failure.code, err: error }, 'job attempt failed');
-      if (outcome.action === 'back-off') {
+      // BullMQ does not count a rate-limited run as an attempt; the job's data does, so 429s cannot loop for ever
+      const spent = attempt + (bullJob.data.rateLimited ?? 0);
+      const attempts = bullJob.opts.attempts ?? 1;
+      if (outcome.action === 'back-off' && spent < attempts) {
         await deps.records.update(jobId, { error: failure.toInfo() });
+        await bullJob.updateData({ ...bullJob.data, rateLimited: (bullJob.data.rateLimited ?? 0) + 1 });
         await worker.rateLimit(outcome.delayMs);
         throw Worker.RateLimitError();
       }
@@ -67,7 +76,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         if (record?.batchId && record.checkpoint.sessionId) await deps.batchSessions.forget(record.batchId, record.checkpoint.sessionId);
         if (record) await deps.records.checkpoint(jobId, record.checkpoint, SESSION_SCOPED);
       }
-      if (outcome.action === 'fail' || attempt >= (bullJob.opts.attempts ?? 1)) {
+      if (outcome.action === 'fail' || spent >= attempts) {
         const failed = await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
         if (failed) {
           deps.logger.error({ ...where, code: failure.code }, 'job failed');
@@ -79,6 +88,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       await deps.records.update(jobId, { error: failure.toInfo() });
       throw failure;
     } finally {
+      deadline.clear();
       options.cancellation.finish(jobId);
     }
   };

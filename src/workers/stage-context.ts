@@ -9,6 +9,8 @@ export type BackendCall = <T>(call: (client: BackendClient) => Promise<T>) => Pr
 
 export interface WorkerSettings {
   pollIntervalMs: number;
+  /** RENDER_TIMEOUT_S: a render still running this long after it started is replaced */
+  renderTimeoutMs: number;
   urlFetchAllowlist: readonly string[];
   maxDownloadBytes: number;
   /** MAX_IMAGE_PIXELS: pictures declaring more are refused before they are decoded */

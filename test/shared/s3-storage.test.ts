@@ -1,3 +1,4 @@
+import { createServer, type Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -13,7 +14,7 @@ describe('S3 storage against a local S3-compatible server', () => {
 
   beforeAll(async () => {
     s3 = await startTestS3();
-    storage = new S3Storage({ bucket: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, urlTtlS: 60 });
+    storage = new S3Storage({ bucket: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, urlTtlS: 60, timeoutMs: 30_000 });
     bucket = new S3Client({ region: 'us-east-1', endpoint: s3.endpoint, forcePathStyle: true });
   });
   afterAll(async () => {
@@ -59,7 +60,7 @@ describe('S3 storage against a local S3-compatible server', () => {
   });
 
   it('stops honouring a presigned URL once it has expired', async () => {
-    const shortLived = new S3Storage({ bucket: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, urlTtlS: 1 });
+    const shortLived = new S3Storage({ bucket: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, urlTtlS: 1, timeoutMs: 30_000 });
     await shortLived.write('outputs/job_c/video.mp4', Readable.from([Buffer.from('soon gone')]));
     const delivery = (await shortLived.delivery('outputs/job_c/video.mp4')) as { url: string };
     const fresh = await request(delivery.url);
@@ -81,8 +82,27 @@ describe('S3 storage against a local S3-compatible server', () => {
   });
 
   it('fails a write to a bucket that does not exist, leaving the source unread', async () => {
-    const nowhere = new S3Storage({ bucket: 'no-such-bucket', region: 'us-east-1', endpoint: s3.endpoint, urlTtlS: 60 });
+    const nowhere = new S3Storage({ bucket: 'no-such-bucket', region: 'us-east-1', endpoint: s3.endpoint, urlTtlS: 60, timeoutMs: 30_000 });
     await expect(nowhere.write('outputs/job_d/video.mp4', Readable.from([Buffer.from('x')]))).rejects.toThrow(/bucket/i);
     nowhere.close();
+  });
+
+  it('gives up on an S3 peer that accepts connections and never answers, instead of holding the caller', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume(); // reads the request, never writes a byte back
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const halfOpen = new S3Storage({ bucket: s3.bucket, region: 'us-east-1', endpoint, urlTtlS: 60, timeoutMs: 500 });
+    try {
+      await expect(halfOpen.size('outputs/job_h/video.mp4')).rejects.toThrow();
+      await expect(halfOpen.write('outputs/job_h/video.mp4', Readable.from([Buffer.from('x')]))).rejects.toThrow();
+    } finally {
+      halfOpen.close();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 });

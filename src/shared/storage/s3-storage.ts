@@ -24,6 +24,8 @@ export interface S3StorageOptions {
   endpoint?: string;
   /** lifetime of presigned download URLs */
   urlTtlS: number;
+  /** connecting, and any request with no bytes moving, fail after this (a half-open peer never holds a worker) */
+  timeoutMs: number;
 }
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -64,6 +66,7 @@ export class S3Storage implements Storage {
       // checksums only where S3 requires them: S3-compatible servers do not all take the SDK's streamed trailing checksums
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { connectionTimeout: options.timeoutMs, requestTimeout: options.timeoutMs, throwOnRequestTimeout: true },
     });
   }
 

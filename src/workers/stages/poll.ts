@@ -1,11 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError } from '../../shared/errors.ts';
 import { metrics } from '../../shared/metrics/registry.ts';
-import type { Stage } from '../stage-context.ts';
+import type { Stage, StageContext } from '../stage-context.ts';
 import { renderIdFor } from './render.ts';
 
-/** A failed render is replaced once; a second failure fails the job. */
+/** A failed or timed-out render is replaced once; a second one fails the job. */
 const MAX_RENDERS = 2;
+
+/**
+ * Gives up on the current render: the next attempt starts one more, with its
+ * own id, unless this was the last one the job may have.
+ */
+async function replaceRender(context: StageContext, code: 'render_failed' | 'render_timeout', why: string): Promise<never> {
+  const attempt = context.job.checkpoint.renderAttempt ?? 1;
+  if (attempt >= MAX_RENDERS) throw new JobError(code, why);
+  await context.checkpoint({ renderId: renderIdFor(context.job.id, attempt + 1), renderAttempt: attempt + 1, renderStartedAt: undefined });
+  throw new JobError(code, `${why} Trying one more render.`, true);
+}
 
 /** Polls the render until it ends, mapping the backend's progress onto the job's. */
 export const pollStage: Stage = {
@@ -14,25 +25,23 @@ export const pollStage: Stage = {
   done: (checkpoint) => Boolean(checkpoint.renderOutputUrl),
   async run(context) {
     const id = context.job.checkpoint.renderId as string;
+    const { renderStartedAt } = context.job.checkpoint;
+    const giveUpAt = (renderStartedAt ? Date.parse(renderStartedAt) : Date.now()) + context.settings.renderTimeoutMs;
     for (;;) {
       const render = await context.backend((client) => client.getRender(id, { signal: context.signal }));
       if (render.status === 'completed') {
         if (!render.outputUrl) throw new JobError('render_failed', `Render ${id} completed without an output URL.`, true);
         await context.checkpoint({ renderOutputUrl: render.outputUrl });
-        const { renderStartedAt } = context.job.checkpoint;
         if (renderStartedAt) metrics.renderSeconds.observe(Math.max(0, Date.now() - Date.parse(renderStartedAt)) / 1000);
         return;
       }
-      if (render.status === 'failed') {
-        const why = `The backend could not render the video${render.error ? `: ${render.error}` : '.'}`;
-        const attempt = context.job.checkpoint.renderAttempt ?? 1;
-        if (attempt >= MAX_RENDERS) throw new JobError('render_failed', why);
-        // one more render, with its own id, on the next attempt
-        await context.checkpoint({ renderId: renderIdFor(context.job.id, attempt + 1), renderAttempt: attempt + 1, renderStartedAt: undefined });
-        throw new JobError('render_failed', `${why} Trying one more render.`, true);
+      if (render.status === 'failed') await replaceRender(context, 'render_failed', `The backend could not render the video${render.error ? `: ${render.error}` : '.'}`);
+      if (Date.now() >= giveUpAt) {
+        await context.backend((client) => client.cancelRender(id, { signal: context.signal })).catch((error: unknown) => context.logger.warn({ render_id: id, err: error }, 'could not cancel the late render'));
+        await replaceRender(context, 'render_timeout', `The backend did not finish the render within ${context.settings.renderTimeoutMs / 1000} s (RENDER_TIMEOUT_S).`);
       }
       await context.progress(render.progress / 100);
-      await sleep(context.settings.pollIntervalMs, undefined, { signal: context.signal });
+      await sleep(Math.min(context.settings.pollIntervalMs, Math.max(0, giveUpAt - Date.now())), undefined, { signal: context.signal });
     }
   },
 };
