@@ -1,6 +1,6 @@
 import { FlowProducer, type Queue } from 'bullmq';
 import { request } from 'undici';
-import { apiKeysByKey, DEV_TENANT, type Config } from '../shared/config.ts';
+import { apiKeysByKey, backendUrlOf, DEV_TENANT, type Config } from '../shared/config.ts';
 import { BatchRecords } from '../shared/batch-record.ts';
 import { CreditsCache } from '../shared/credits-cache.ts';
 import { JobRecords } from '../shared/job-record.ts';
@@ -25,11 +25,6 @@ import { UploadStore } from './upload-store.ts';
 export interface RunningApi {
   url: string;
   close(): Promise<void>;
-}
-
-/** The backend URL the workers use, for the readiness check. */
-export function backendUrlOf(config: Config): string {
-  return config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`;
 }
 
 async function answers(url: string): Promise<boolean> {

@@ -1,20 +1,20 @@
-import { startApi, type RunningApi } from '../api/server.ts';
 import type { Config } from '../shared/config.ts';
 import type { Logger } from '../shared/logger.ts';
-import { startWorker } from '../workers/main.ts';
-import { startEngineProcess } from './engine-process.ts';
 import { redisAnswers, startPrivateRedis } from './private-redis.ts';
+import { Supervisor } from './supervisor.ts';
 
 export interface AllInOne {
-  api: RunningApi;
+  api: { url: string };
   config: Config;
   close(): Promise<void>;
 }
 
 /**
- * API, worker and (unless BACKEND_URL points elsewhere) the embedded engine in
- * one process: the first-run and demo mode. Without a Redis at REDIS_URL it
- * starts a private redis-server when one is on the PATH.
+ * API, worker and (unless BACKEND_URL points elsewhere) the embedded engine,
+ * each in its own child process under a supervisor that restarts a part that
+ * dies: the first-run and demo mode. The API and the worker get the engine's
+ * real URL. Without a Redis at REDIS_URL it starts a private redis-server
+ * when one is on the PATH.
  */
 export async function startAllInOne(base: Config, logger: Logger): Promise<AllInOne> {
   const closers: (() => Promise<void>)[] = [];
@@ -22,7 +22,8 @@ export async function startAllInOne(base: Config, logger: Logger): Promise<AllIn
     for (const close of closers.reverse()) await close().catch((error) => logger.error({ err: error }, 'shutdown step failed'));
   };
   try {
-    let config = base;
+    // the parts log at this logger's level (the demo is quieter than LOG_LEVEL)
+    let config: Config = { ...base, LOG_LEVEL: logger.level as Config['LOG_LEVEL'] };
     if (!(await redisAnswers(config.REDIS_URL))) {
       const redis = await startPrivateRedis().catch((error: Error) => {
         throw new Error(`No Redis answers at ${config.REDIS_URL} and redis-server could not be started (${error.message}). Set REDIS_URL or install redis-server.`);
@@ -31,17 +32,12 @@ export async function startAllInOne(base: Config, logger: Logger): Promise<AllIn
       logger.warn({ redis: redis.url }, `no Redis at ${config.REDIS_URL}; started a private redis-server (nothing is kept when it stops)`);
       config = { ...config, REDIS_URL: redis.url };
     }
-    let backendUrl = config.BACKEND_URL;
-    if (!backendUrl) {
-      const engine = await startEngineProcess({ ...config, ENGINE_PORT: 0 }, logger.child({ component: 'engine' }));
-      closers.push(engine.close);
-      backendUrl = engine.url;
-    }
-    const worker = await startWorker(config, logger.child({ component: 'worker' }), backendUrl);
-    closers.push(worker.close);
-    const api = await startApi(config, logger.child({ component: 'api' }));
-    closers.push(api.close);
-    return { api, config, close: closeAll };
+    const supervisor = new Supervisor(logger.child({ component: 'supervisor' }), { stopTimeoutMs: (config.SHUTDOWN_GRACE_S + 15) * 1000 });
+    closers.push(() => supervisor.stop());
+    const backendUrl = config.BACKEND_URL || (await supervisor.start({ name: 'engine', config: { ...config, ENGINE_PORT: 0 }, port: 'ENGINE_PORT' }));
+    const parts = { ...config, BACKEND_URL: backendUrl ?? '' };
+    const [, apiUrl] = await Promise.all([supervisor.start({ name: 'worker', config: parts }), supervisor.start({ name: 'api', config: parts, port: 'PORT' })]);
+    return { api: { url: apiUrl as string }, config, close: closeAll };
   } catch (error) {
     await closeAll();
     throw error;

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
 import { createLogger, type Logger } from '../shared/logger.ts';
 import { out } from './output.ts';
+import { PARTS, type PartName } from './parts.ts';
+import { runUntilStopped } from './run-until-stopped.ts';
 import { animateCommand } from './client/animate.ts';
 import { cancelCommand } from './client/cancel.ts';
 import { jobsCommand } from './client/jobs.ts';
@@ -23,33 +25,17 @@ function configOrExit(servesApi = true): Config {
 }
 
 /** Runs a long-lived process until SIGINT/SIGTERM, then closes it cleanly. */
-async function serveUntilSignal(
-  name: string,
-  start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>,
-  servesApi = true,
-) {
+async function serveUntilSignal(name: string, start: (config: Config, logger: Logger) => Promise<{ close(): Promise<void> }>, servesApi = true) {
   const config = configOrExit(servesApi);
   const logger = createLogger({ level: config.LOG_LEVEL, name });
-  // handlers first: a signal that arrives while starting still closes what started
-  const running = start(config, logger).catch((error: Error) => {
-    logger.fatal({ err: error }, `${name} could not start`);
-    process.exit(1);
-  });
-  const stop = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await (await running).close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  await running;
+  await runUntilStopped(name, logger, () => start(config, logger));
 }
 
 const program = new Command('i2v').description('Turn still images into short MP4 videos.');
 
 program
   .command('serve')
-  .description('API, worker and embedded engine in one process (first run, offline use)')
+  .description('API, worker and embedded engine, each in its own process under a supervisor that restarts a dead one (first run, offline use)')
   .action(() =>
     serveUntilSignal('i2v', async (config, logger) => {
       const { startAllInOne } = await import('./all-in-one.ts');
@@ -59,25 +45,17 @@ program
     }),
   );
 
-program
-  .command('api')
-  .description('the REST API alone')
-  .action(() => serveUntilSignal('api', async (config, logger) => (await import('../api/server.ts')).startApi(config, logger)));
-
-program
-  .command('worker')
-  .description('a render worker alone (BACKEND_URL, else the engine at ENGINE_HOST:ENGINE_PORT)')
-  .action(() =>
-    serveUntilSignal('worker', async (config, logger) =>
-      (await import('../workers/main.ts')).startWorker(config, logger, config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`),
-      false,
-    ),
-  );
-
-program
-  .command('engine')
-  .description('the embedded render engine alone, on ENGINE_HOST:ENGINE_PORT')
-  .action(() => serveUntilSignal('engine', async (config, logger) => (await import('./engine-process.ts')).startEngineProcess(config, logger), false));
+const partDescriptions: Record<PartName, string> = {
+  api: 'the REST API alone',
+  worker: 'a render worker alone (BACKEND_URL, else the engine at ENGINE_HOST:ENGINE_PORT)',
+  engine: 'the embedded render engine alone, on ENGINE_HOST:ENGINE_PORT',
+};
+for (const [name, description] of Object.entries(partDescriptions) as [PartName, string][]) {
+  program
+    .command(name)
+    .description(description)
+    .action(() => serveUntilSignal(name, (config, logger) => PARTS[name].start(config, logger), PARTS[name].servesApi));
+}
 
 program
   .command('demo')

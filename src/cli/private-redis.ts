@@ -61,7 +61,8 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', options.appendOnly ? 'yes' : 'no', '--dir', dir],
-    { stdio: 'ignore' },
+    // its own process group: a Ctrl-C reaches the all-in-one supervisor alone, and Redis stays up until the parts have closed
+    { stdio: 'ignore', detached: true },
   );
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('error', reject);

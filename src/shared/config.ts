@@ -223,3 +223,8 @@ export function apiKeysByKey(config: Config): Map<string, string> {
   if (config.API_KEYS.length === 0) return new Map([[DEV_TENANT.key, DEV_TENANT.tenant]]);
   return new Map(config.API_KEYS.map(({ tenant, key }) => [key, tenant]));
 }
+
+/** The render backend the workers use: BACKEND_URL, else the embedded engine at ENGINE_HOST:ENGINE_PORT. */
+export function backendUrlOf(config: Config): string {
+  return config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`;
+}

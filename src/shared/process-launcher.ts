@@ -1,7 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess, type ForkOptions } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { LaunchReply, LaunchRequest } from './process-launcher-messages.ts';
+
+export type { ChildProcess } from 'node:child_process';
 
 export type LaunchExit = Extract<LaunchReply, { type: 'exit' }>;
 
@@ -29,13 +31,16 @@ function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
 }
 
-/** The child's module and the node flags it needs: the sources run through tsx, the build as plain JavaScript. */
-function childEntry(): { path: string; execArgv: string[] } {
-  const fromSources = import.meta.url.endsWith('.ts');
-  const path = fileURLToPath(new URL(`./process-launcher-child.${fromSources ? 'ts' : 'js'}`, import.meta.url));
-  if (!fromSources) return { path, execArgv: [] };
-  const tsx = createRequire(import.meta.url).resolve('tsx');
-  return { path, execArgv: ['--import', pathToFileURL(tsx).href] };
+/**
+ * Forks the module `name` beside `base` (an import.meta.url) as a Node child
+ * process: the sources run through tsx, the build as plain JavaScript. The
+ * launcher below and the all-in-one supervisor start their children this way.
+ */
+export function forkModule(base: string, name: string, options: Omit<ForkOptions, 'execArgv'>): ChildProcess {
+  const fromSources = base.endsWith('.ts');
+  const path = fileURLToPath(new URL(`./${name}.${fromSources ? 'ts' : 'js'}`, base));
+  const execArgv = fromSources ? ['--import', pathToFileURL(createRequire(base).resolve('tsx')).href] : [];
+  return fork(path, [], { ...options, execArgv });
 }
 
 /**
@@ -103,8 +108,7 @@ export class ProcessLauncher {
   }
 
   private start(): ChildProcess {
-    const { path, execArgv } = childEntry();
-    const child = fork(path, [], { execArgv, stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
+    const child = forkModule(import.meta.url, 'process-launcher-child', { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
     this.child = child;
     child.on('message', (message: LaunchReply) => {
       const waiting = this.pending.get(message.id);

@@ -3,10 +3,10 @@ import { readTrackedQueueCounts } from './queue-counts.ts';
 
 /**
  * The process's metrics, served in Prometheus format by the API's GET
- * /metrics and by a worker's metrics server. One set per process whatever
- * runs in it (the API, a worker, or both in the all-in-one): this module is
- * the only place metrics are defined, so nothing is registered twice. Label
- * values are bounded: route patterns, status codes, stage and endpoint names.
+ * /metrics and by a worker's metrics server, one set per process: this
+ * module is the only place metrics are defined, so nothing is registered
+ * twice. Label values are bounded: route patterns, status codes, stage and
+ * endpoint names.
  */
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
