@@ -34,6 +34,8 @@ export const faultRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('drop-stream'), after_events: z.number().int().min(0), times }),
   /** the agent takes `seconds` over the next `times` instructions (heartbeats keep flowing at their interval) */
   z.object({ kind: z.literal('slow-agent'), seconds: z.number().min(0).max(900), times }),
+  /** the next `times` instructions are charged, then their stream breaks and their edit is never stored (work lost after charging) */
+  z.object({ kind: z.literal('lose-edit'), times }),
   /** the next `times` instructions get tool events but no text */
   z.object({ kind: z.literal('no-text'), times }),
   /** the next `times` renders fail */

@@ -136,6 +136,8 @@ const schema = z.object({
   BACKEND_REGISTRATION_URL: z.url().default('https://nemovideo.ai'),
   /** a /run_sse stream with no bytes for this long is given up, and the state is read instead */
   SSE_IDLE_TIMEOUT_S: z.coerce.number().positive().default(120),
+  /** after a broken stream, how long a charged instruction's edit may take to appear before the job fails instruction_uncertain */
+  INSTRUCTION_LANDING_WAIT_S: z.coerce.number().positive().default(60),
   /** attempts of a render job before it fails (network errors, timeouts, 5xx) */
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
   /** first retry delay; doubled each attempt, with jitter */

@@ -76,6 +76,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
         maxDownloadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,
         maxImagePixels: config.MAX_IMAGE_PIXELS,
+        landingWaitMs: config.INSTRUCTION_LANDING_WAIT_S * 1000,
       },
       batchSessions: new BatchSessions(redis, batches),
       webhooks: webhooks.emitter,

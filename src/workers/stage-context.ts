@@ -15,6 +15,8 @@ export interface WorkerSettings {
   maxDownloadBytes: number;
   /** MAX_IMAGE_PIXELS: pictures declaring more are refused before they are decoded */
   maxImagePixels: number;
+  /** INSTRUCTION_LANDING_WAIT_S: how long an instruction that was charged may take to show its edit */
+  landingWaitMs: number;
 }
 
 /** What every stage gets: the job, its checkpoint, and the services to move it on. */

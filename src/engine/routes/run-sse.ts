@@ -22,12 +22,14 @@ const runSseBody = z.object({
   streaming: z.boolean().optional(),
 });
 
+type StreamWriter = ((frames: string | string[]) => void) & { cut(): void };
+
 /** Starts the event stream; with `dropAfter`, the connection is cut after that many frames (a fault). */
-function openStream(reply: FastifyReply, dropAfter?: number): (frames: string | string[]) => void {
+function openStream(reply: FastifyReply, dropAfter?: number): StreamWriter {
   reply.hijack();
   reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
   let written = 0;
-  return (frames) => {
+  const write = (frames: string | string[]) => {
     for (const frame of Array.isArray(frames) ? frames : [frames]) {
       if (reply.raw.destroyed) return;
       if (dropAfter !== undefined && written >= dropAfter) {
@@ -38,6 +40,7 @@ function openStream(reply: FastifyReply, dropAfter?: number): (frames: string | 
       written += 1;
     }
   };
+  return Object.assign(write, { cut: () => void reply.raw.destroy() });
 }
 
 /** Heartbeats from the start of some work until its end. */
@@ -71,14 +74,18 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { options } = ctx;
 
   /** Charges, announces the tool call, "works" with heartbeats, then stores the draft. */
-  async function applyEdit(edit: Extract<Turn, { kind: 'edit' }>, account: Account, session: Session, frames: SseFrames, write: (frames: string | string[]) => void) {
+  async function applyEdit(edit: Extract<Turn, { kind: 'edit' }>, account: Account, session: Session, frames: SseFrames, write: StreamWriter): Promise<'edited' | 'no-credits' | 'lost'> {
     if (!ctx.accounts.charge(account, options.creditsPerInstruction)) {
       write(frames.error(2001, `insufficient credits: ${options.creditsPerInstruction} needed, ${account.available} available`));
-      return false;
+      return 'no-credits';
     }
     session.instructions += 1;
     const call = frames.toolCall(EDIT_TOOL, edit.toolArgs);
     write(call.frames);
+    if (ctx.faults.take('lose-edit')) {
+      write.cut();
+      return 'lost';
+    }
     const slow = ctx.faults.take('slow-agent');
     await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(slow ? slow.seconds * 1000 : options.agentDelayMs));
     session.draft = edit.draft;
@@ -88,7 +95,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     // upstream ends about 30% of edits with tool events only
     const noText = ctx.faults.take('no-text') !== undefined || options.random() < options.noTextRate;
     if (!noText) write(frames.text(edit.text));
-    return true;
+    return 'edited';
   }
 
   app.post('/run_sse', async (request, reply) => {
@@ -119,10 +126,13 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
         case 'reply':
           write(frames.text(turn.text));
           return;
-        case 'edit':
-          if (await applyEdit(turn, account, session, frames, write)) log.info({ args: turn.toolArgs }, 'draft updated');
+        case 'edit': {
+          const outcome = await applyEdit(turn, account, session, frames, write);
+          if (outcome === 'edited') log.info({ args: turn.toolArgs }, 'draft updated');
+          else if (outcome === 'lost') log.warn('instruction charged and its edit lost (lose-edit fault)');
           else log.info({ userId: account.userId }, 'instruction refused: out of credits');
           return;
+        }
       }
     } catch (error) {
       // the stream has started: the failure can only be told as an event

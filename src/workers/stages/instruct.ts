@@ -11,8 +11,6 @@ type InstructionCheckpoint = NonNullable<Checkpoint['instruction']>;
 
 /** Transport failures after which the instruction may or may not have reached the backend. */
 const UNCERTAIN = new Set<unknown>(['timeout', 'stream', 'network']);
-/** How long to look for an edit that was paid for but has not shown up in the state yet. */
-const LANDING_WAIT_MS = 60_000;
 
 /** Codes a backend may put in an in-stream error that are a terminal job outcome of their own. */
 const TERMINAL_STREAM_CODES = new Set(['engine_capability']);
@@ -59,14 +57,15 @@ async function settleUncertain(context: StageContext, sessionId: string, sent: I
   const credits = await availableCredits(context);
   const charged = sent.creditsBefore === undefined || credits === undefined || credits < sent.creditsBefore;
   if (!charged) return 'resend';
-  for (let waited = 0; waited < LANDING_WAIT_MS; waited += context.settings.pollIntervalMs) {
+  for (let waited = 0; waited < context.settings.landingWaitMs; waited += context.settings.pollIntervalMs) {
     await sleep(context.settings.pollIntervalMs, undefined, { signal: context.signal });
     const late = await landedDraft(context, sessionId, sent);
     if (late) return late;
   }
+  // terminal: a retry would only look again, never send it (one instruction per job); a new job is the tenant's choice to pay again
   throw new JobError(
     'instruction_uncertain',
-    'The instruction was charged by the backend but its edit never appeared in the session; it was not sent again to avoid paying twice. Retry the job to send it once more.',
+    'The backend charged for the instruction but its edit never appeared in the session. It was not sent again, so it is not paid twice; submit a new job to have it made (the backend charges that one).',
   );
 }
 
