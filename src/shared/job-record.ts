@@ -45,8 +45,10 @@ export interface Checkpoint {
   };
   draft?: Draft;
   renderId?: string;
-  /** 2 once a failed render has been replaced by a second one */
+  /** which render of the job this is (1, 2, …): each failed or timed-out render is replaced by one with the next number */
   renderAttempt?: number;
+  /** the renderAttempt before the job's latest run of renders (set when it failed for good, so a retry may render twice again) */
+  rendersCountFrom?: number;
   renderStartedAt?: string;
   renderOutputUrl?: string;
   /** a revision in a new session must first replay its parents' instructions (the backend lost the old one) */

@@ -1,45 +1,19 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RENDER_QUEUE } from '../../src/shared/queues.ts';
 import { createRedis } from '../../src/shared/redis.ts';
-import { makeTestImage } from '../helpers/media.ts';
-import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
+import { serviceWithFaults, type FaultService } from '../helpers/fault-service.ts';
 
 /**
  * Nothing holds a job for ever: its own deadline, the render's, S3's (in
  * test/shared/s3-storage.test.ts) and a backend's Retry-After.
  */
 
-/** A service whose engine takes faults, and a small job to post to it. */
-async function serviceWithFaults(env: Record<string, string>) {
-  const service = await startTestService({ engine: { faults: true, noTextRate: 0 }, env: { JOB_BACKOFF_MS: '100', WORKER_CONCURRENCY: '1', ...env } });
-  const photo = new Blob([await readFile(await makeTestImage(path.join(service.dir, 'p.jpg'), 320, 240))], { type: 'image/jpeg' });
-  const engine = async (method: string, route: string, body?: unknown): Promise<any> => {
-    const response = await fetch(`${service.engineUrl}${route}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return ((await response.json()) as { data: unknown }).data;
-  };
-  const runJob = async () => {
-    const form = new FormData();
-    form.append('images', photo, 'p.jpg');
-    form.append('options', JSON.stringify({ duration_s: 1, aspect_ratio: '1:1', resolution: '720p' }));
-    const created = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form });
-    return waitForJob(service.url, ((await created.json()) as { id: string }).id);
-  };
-  const renders = async (): Promise<{ id: string; status: string; error: string | null }[]> => (await engine('GET', '/_engine/renders')).renders;
-  return { service, engine, runJob, renders };
-}
-
 describe('JOB_TIMEOUT_S: a job that takes too long fails and frees its worker', () => {
-  let drill: Awaited<ReturnType<typeof serviceWithFaults>>;
+  let drill: FaultService;
   beforeAll(async () => {
-    drill = await serviceWithFaults({ JOB_TIMEOUT_S: '3', RENDER_TIMEOUT_S: '600' });
+    drill = await serviceWithFaults({ JOB_TIMEOUT_S: '10', RENDER_TIMEOUT_S: '600' });
   });
   afterAll(async () => drill?.service.close());
 
@@ -55,14 +29,14 @@ describe('JOB_TIMEOUT_S: a job that takes too long fails and frees its worker', 
 
     // one worker slot: the next job only runs if the late one let go of it
     const next = await drill.runJob();
-    expect(next.status).toBe('succeeded');
+    expect(next).toMatchObject({ status: 'succeeded' });
   });
 });
 
 describe('RENDER_TIMEOUT_S: a render that never ends is replaced once, then the job fails', () => {
-  let drill: Awaited<ReturnType<typeof serviceWithFaults>>;
+  let drill: FaultService;
   beforeAll(async () => {
-    drill = await serviceWithFaults({ RENDER_TIMEOUT_S: '2', JOB_TIMEOUT_S: '600' });
+    drill = await serviceWithFaults({ RENDER_TIMEOUT_S: '6', JOB_TIMEOUT_S: '600' });
   });
   afterAll(async () => drill?.service.close());
   beforeEach(async () => drill.engine('DELETE', '/_engine/faults'));
@@ -87,7 +61,7 @@ describe('RENDER_TIMEOUT_S: a render that never ends is replaced once, then the 
 });
 
 describe("the backend's Retry-After is capped and each 429 spends an attempt", () => {
-  let drill: Awaited<ReturnType<typeof serviceWithFaults>>;
+  let drill: FaultService;
   beforeAll(async () => {
     drill = await serviceWithFaults({ BACKEND_RETRY_AFTER_MAX_S: '1', JOB_ATTEMPTS: '3' });
   });

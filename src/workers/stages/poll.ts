@@ -8,13 +8,21 @@ import { renderIdFor } from './render.ts';
 const MAX_RENDERS = 2;
 
 /**
- * Gives up on the current render: the next attempt starts one more, with its
- * own id, unless this was the last one the job may have.
+ * Gives up on the current render and checkpoints the next one, with its own
+ * id: the next attempt starts it, unless this was the last render the job
+ * may have; then the job fails, and a client's retry starts it with a fresh
+ * allowance.
  */
 async function replaceRender(context: StageContext, code: 'render_failed' | 'render_timeout', why: string): Promise<never> {
-  const attempt = context.job.checkpoint.renderAttempt ?? 1;
-  if (attempt >= MAX_RENDERS) throw new JobError(code, why);
-  await context.checkpoint({ renderId: renderIdFor(context.job.id, attempt + 1), renderAttempt: attempt + 1, renderStartedAt: undefined });
+  const { renderAttempt: attempt = 1, rendersCountFrom = 0 } = context.job.checkpoint;
+  const last = attempt - rendersCountFrom >= MAX_RENDERS;
+  await context.checkpoint({
+    renderId: renderIdFor(context.job.id, attempt + 1),
+    renderAttempt: attempt + 1,
+    renderStartedAt: undefined,
+    ...(last ? { rendersCountFrom: attempt } : {}),
+  });
+  if (last) throw new JobError(code, why);
   throw new JobError(code, `${why} Trying one more render.`, true);
 }
 
