@@ -13,6 +13,7 @@ import { createStorage } from '../shared/storage/create-storage.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import { createWebhookQueue, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { createWebhookParts } from '../shared/webhooks/setup.ts';
+import { TokenRejections } from '../shared/token-rejection.ts';
 import { buildApi } from './app.ts';
 import { BatchSubmission } from './batch-submission.ts';
 import { Idempotency } from './idempotency.ts';
@@ -40,10 +41,10 @@ async function answers(url: string): Promise<boolean> {
 /** How long /readyz waits for each check before counting it as down. */
 export const READY_CHECK_MS = 2000;
 
-/** A check's answer, or false when it takes longer than `ms`. */
-function within(ms: number, check: Promise<boolean>): Promise<boolean> {
+/** A check's answer, or `fallback` when it takes longer than `ms`. */
+function within<T>(ms: number, check: Promise<T>, fallback: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  const late = new Promise<T>((resolve) => (timer = setTimeout(resolve, ms, fallback)));
   return Promise.race([check, late]).finally(() => clearTimeout(timer));
 }
 
@@ -70,6 +71,7 @@ export function createApiServices(
   const submission = new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST);
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const retry = { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
+  const tokenRejections = new TokenRejections(redis, config.REDIS_PREFIX);
   return {
     records,
     storage,
@@ -84,11 +86,12 @@ export function createApiServices(
     queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
     announceCancel: async (jobId) => void (await redis.publish(cancelChannel(config.REDIS_PREFIX), jobId)),
     readiness: async () => {
-      const [redisUp, backendUp] = await Promise.all([
-        within(READY_CHECK_MS, redis.ping().then((r) => r === 'PONG', () => false)),
-        within(READY_CHECK_MS, answers(backendUrl)),
+      const [redisUp, backendUp, tokenRejection] = await Promise.all([
+        within(READY_CHECK_MS, redis.ping().then((r) => r === 'PONG', () => false), false),
+        within(READY_CHECK_MS, answers(backendUrl), false),
+        within(READY_CHECK_MS, tokenRejections.read().catch(() => undefined), undefined),
       ]);
-      return { redis: redisUp, backend: backendUp };
+      return { redis: redisUp, backend: backendUp, tokenRejection };
     },
     maxPixels: config.MAX_IMAGE_PIXELS,
     publicUrl: config.PUBLIC_URL,

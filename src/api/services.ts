@@ -4,6 +4,7 @@ import type { CreditsCache } from '../shared/credits-cache.ts';
 import type { JobRecords } from '../shared/job-record.ts';
 import type { RenderJobData } from '../shared/queues.ts';
 import type { Storage } from '../shared/storage/storage.ts';
+import type { TokenRejection } from '../shared/token-rejection.ts';
 import type { WebhookParts } from '../shared/webhooks/setup.ts';
 import type { BatchSubmission } from './batch-submission.ts';
 import type { JobSubmission } from './job-submission.ts';
@@ -27,8 +28,8 @@ export interface ApiServices {
   queuePosition(jobId: string): Promise<number | undefined>;
   /** tells every worker to stop the job if it runs it */
   announceCancel(jobId: string): Promise<void>;
-  /** whether Redis and the render backend answer */
-  readiness(): Promise<{ redis: boolean; backend: boolean }>;
+  /** whether Redis and the render backend answer; and whether the backend rejected NEMO_TOKEN (workers use an anonymous token meanwhile) */
+  readiness(): Promise<{ redis: boolean; backend: boolean; tokenRejection?: TokenRejection }>;
   maxPixels: number;
   /** base of the URLs in replies; from the request when unset */
   publicUrl?: string;

@@ -104,6 +104,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BACKEND_URL: z.union([z.literal(''), z.url()]).default(''),
   NEMO_TOKEN: z.string().default(''),
+  /** after the backend rejects NEMO_TOKEN, workers use an anonymous token and try NEMO_TOKEN again after this; doubled after each rejection in a row, up to an hour */
+  NEMO_TOKEN_RETRY_S: z.coerce.number().positive().max(3600).default(60),
   NEMO_CLIENT_ID: z.union([z.literal(''), z.uuid()]).default(''),
   SKILL_VERSION: z.string().min(1).default('1.0.0'),
   SKILL_PLATFORM: z.enum(['clawhub', 'cursor', 'unknown']).default('unknown'),

@@ -26,12 +26,17 @@ export interface BackendFileRef {
   cdnUrl: string;
 }
 
+/** The token a backend session was made with: NEMO_TOKEN, or the fleet's anonymous one (sessions belong to their account). */
+export type BackendTokenKind = 'configured' | 'anonymous';
+
 /**
  * What each finished stage leaves behind, so a job picked up again resumes
  * from the last one instead of repeating paid or slow work.
  */
 export interface Checkpoint {
   sessionId?: string;
+  /** the kind of token the session was made with; the job's backend calls use that kind */
+  sessionToken?: BackendTokenKind;
   uploaded?: BackendFileRef[];
   instruction?: {
     text: string;

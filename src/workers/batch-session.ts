@@ -2,9 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { BatchRecords } from '../shared/batch-record.ts';
+import type { BackendTokenKind } from '../shared/job-record.ts';
 
 const LOCK_TTL_MS = 30_000;
 const WAIT_STEP_MS = 50;
+
+export interface BatchSession {
+  sessionId: string;
+  token?: BackendTokenKind;
+}
+
+/** A stored batch session: JSON, or a bare session id as stored before the token kind was kept. */
+function parseSession(stored: string): BatchSession {
+  return stored.startsWith('{') ? (JSON.parse(stored) as BatchSession) : { sessionId: stored };
+}
 
 /**
  * The backend session a batch's items share, as the seeds' batch workflow
@@ -19,20 +30,21 @@ export class BatchSessions {
     private readonly batches: BatchRecords,
   ) {}
 
-  /** The batch's session, created by the first item that asks. */
-  async sessionFor(batchId: string, create: () => Promise<string>): Promise<string> {
+  /** The batch's session (with the kind of token it was made with), created by the first item that asks. */
+  async sessionFor(batchId: string, create: () => Promise<BatchSession>): Promise<BatchSession> {
     const key = this.batches.sessionKey(batchId);
     const existing = await this.redis.get(key);
-    if (existing) return existing;
+    if (existing) return parseSession(existing);
     const created = await create();
-    await this.redis.set(key, created, 'NX');
-    return (await this.redis.get(key)) as string;
+    await this.redis.set(key, JSON.stringify(created), 'NX');
+    return parseSession((await this.redis.get(key)) as string);
   }
 
   /** Drops the batch's session when the backend lost it (1002), so the next item makes a new one. */
   async forget(batchId: string, sessionId: string): Promise<void> {
     const key = this.batches.sessionKey(batchId);
-    if ((await this.redis.get(key)) === sessionId) await this.redis.del(key);
+    const stored = await this.redis.get(key);
+    if (stored && parseSession(stored).sessionId === sessionId) await this.redis.del(key);
   }
 
   /** Waits for the batch's turn lock; the returned function releases it. Renewed while held, freed by expiry if the holder dies. */

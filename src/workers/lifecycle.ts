@@ -1,4 +1,4 @@
-import type { JobRecord, JobRecords } from '../shared/job-record.ts';
+import type { BackendTokenKind, JobRecord, JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { metrics } from '../shared/metrics/registry.ts';
 import type { Preset } from '../shared/presets.ts';
@@ -35,8 +35,8 @@ export interface LifecycleDeps {
   records: JobRecords;
   storage: Storage;
   logger: Logger;
-  /** backend calls carrying the attribution of the job's preset */
-  backendFor(preset: Preset): BackendCall;
+  /** backend calls carrying the attribution of the job's preset, with the kind of token `pinned` names when it names one */
+  backendFor(preset: Preset, pinned?: () => BackendTokenKind | undefined): BackendCall;
   settings: WorkerSettings;
   batchSessions: BatchSessions;
   /** job.started / job.progress / job.succeeded webhooks, enqueued right after the change */
@@ -104,7 +104,8 @@ function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signa
     records: deps.records,
     storage: deps.storage,
     logger,
-    backend: deps.backendFor(job.preset),
+    // the session belongs to the account of the token it was made with
+    backend: deps.backendFor(job.preset, () => job.checkpoint.sessionToken),
     settings: deps.settings,
     batchSessions: deps.batchSessions,
     signal,

@@ -51,11 +51,18 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     ]),
   );
   const clientFor = (preset: Preset) => clients.get(preset) as BackendClient;
-  const tokens = new BackendTokens(redis, config.REDIS_PREFIX, backendUrl, {
-    configuredToken: config.NEMO_TOKEN,
-    configuredClientId: config.NEMO_CLIENT_ID,
-    requestAnonymousToken: (clientId) => clientFor('motion').anonymousToken(clientId),
-  });
+  const tokens = new BackendTokens(
+    redis,
+    config.REDIS_PREFIX,
+    backendUrl,
+    {
+      configuredToken: config.NEMO_TOKEN,
+      configuredClientId: config.NEMO_CLIENT_ID,
+      requestAnonymousToken: (clientId) => clientFor('motion').anonymousToken(clientId),
+    },
+    { firstWaitMs: config.NEMO_TOKEN_RETRY_S * 1000, maxWaitMs: 3_600_000 },
+    logger.child({ component: 'backend-token' }),
+  );
   const records = new JobRecords(redis, config.REDIS_PREFIX);
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
@@ -90,7 +97,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       stalledIntervalMs: config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: config.WORKER_MAX_STALLS,
       jobTimeoutS: config.JOB_TIMEOUT_S,
-      classifyContext: async () => ({ anonymousUserId: await tokens.anonymousUser(), registrationUrl: config.BACKEND_REGISTRATION_URL, retryAfterMaxS: config.BACKEND_RETRY_AFTER_MAX_S }),
+      classifyContext: async (token) => ({ anonymousUserId: await tokens.anonymousUser(token), registrationUrl: config.BACKEND_REGISTRATION_URL, retryAfterMaxS: config.BACKEND_RETRY_AFTER_MAX_S }),
     },
   );
   await worker.waitUntilReady();

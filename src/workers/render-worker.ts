@@ -1,4 +1,5 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { BackendTokenKind } from '../shared/job-record.ts';
 import { metrics } from '../shared/metrics/registry.ts';
 import { QUEUE_METRICS } from '../shared/queue-set.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
@@ -18,12 +19,12 @@ export interface RenderWorkerOptions {
   maxStalledCount: number;
   /** JOB_TIMEOUT_S */
   jobTimeoutS: number;
-  /** what the error classification needs to know about the deployment */
-  classifyContext(): Promise<ClassifyContext>;
+  /** what the error classification needs to know about the deployment, for a job whose session has this kind of token */
+  classifyContext(token?: BackendTokenKind): Promise<ClassifyContext>;
 }
 
 /** Checkpoints that belong to a backend session, dropped when the backend loses it (1002). */
-const SESSION_SCOPED = { sessionId: undefined, uploaded: undefined, instruction: undefined, draft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined, renderAttempt: undefined, rendersCountFrom: undefined, replayPending: undefined };
+const SESSION_SCOPED = { sessionId: undefined, sessionToken: undefined, uploaded: undefined, instruction: undefined, draft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined, renderAttempt: undefined, rendersCountFrom: undefined, replayPending: undefined };
 
 /** A canceled job's render is stopped at the backend too, so it spends nothing more. */
 async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<void> {
@@ -31,7 +32,7 @@ async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<
   const { renderId, renderStartedAt, renderOutputUrl } = record?.checkpoint ?? {};
   if (!record || !renderId || !renderStartedAt || renderOutputUrl) return;
   await deps
-    .backendFor(record.preset)((client) => client.cancelRender(renderId))
+    .backendFor(record.preset, () => record.checkpoint.sessionToken)((client) => client.cancelRender(renderId))
     .catch((error: unknown) => deps.logger.warn({ job_id: jobId, err: error }, 'could not cancel the render at the backend'));
 }
 
@@ -60,7 +61,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         return;
       }
       if (deadline.passed) await cancelBackendRender(deps, jobId);
-      const outcome = deadline.passed ? { action: 'fail' as const, error: deadline.error() } : classifyError(error, await options.classifyContext());
+      const outcome = deadline.passed ? { action: 'fail' as const, error: deadline.error() } : classifyError(error, await options.classifyContext(record?.checkpoint.sessionToken));
       const { error: failure } = outcome;
       deps.logger.warn({ ...where, action: outcome.action, code: failure.code, err: error }, 'job attempt failed');
       // BullMQ does not count a rate-limited run as an attempt; the job's data does, so 429s cannot loop for ever

@@ -1,11 +1,11 @@
 import type { BackendClient } from '../shared/backend/client.ts';
-import type { Checkpoint, JobRecord, JobRecords, JobStage } from '../shared/job-record.ts';
+import type { BackendTokenKind, Checkpoint, JobRecord, JobRecords, JobStage } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import type { BatchSessions } from './batch-session.ts';
 
-/** A backend call made with the fleet's current token (refreshed on 1001). */
-export type BackendCall = <T>(call: (client: BackendClient) => Promise<T>) => Promise<T>;
+/** A backend call made with the job's kind of token, else the fleet's current one (refreshed on 1001); `call` learns which kind it got. */
+export type BackendCall = <T>(call: (client: BackendClient, token: BackendTokenKind) => Promise<T>) => Promise<T>;
 
 export interface WorkerSettings {
   pollIntervalMs: number;

@@ -14,14 +14,18 @@ export const healthRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
     handler: async () => ({ status: 'ok' as const }),
   });
 
-  const readiness = z.object({ status: z.enum(['ready', 'unavailable']), redis: z.boolean(), backend: z.boolean() });
+  const tokenRejected = z
+    .object({ rejections: z.number().int().describe("rejections in a row"), last_rejected_at: z.string(), retry_at: z.string().describe("when workers try NEMO_TOKEN again") })
+    .describe('present while the backend rejects NEMO_TOKEN: workers use an anonymous token until retry_at, then try NEMO_TOKEN again');
+  const readiness = z.object({ status: z.enum(['ready', 'unavailable']), redis: z.boolean(), backend: z.boolean(), configured_token_rejected: tokenRejected.optional() });
   app.get('/readyz', {
     config: { public: true },
     schema: { summary: 'Redis and the render backend answer', operationId: 'getReadiness', security: [], response: { 200: readiness, 503: readiness, ...unreadable } },
     handler: async (_request, reply) => {
-      const checks = await services.readiness();
+      const { tokenRejection, ...checks } = await services.readiness();
       const ready = checks.redis && checks.backend;
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', ...checks });
+      const rejected = tokenRejection && { rejections: tokenRejection.rejections, last_rejected_at: tokenRejection.lastRejectedAt, retry_at: tokenRejection.retryAt };
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', ...checks, ...(rejected && { configured_token_rejected: rejected }) });
     },
   });
 

@@ -54,7 +54,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
         {
           parentId: parent.id,
           lineage: [...(parent.lineage ?? []), sent],
-          checkpoint: { sessionId: parent.checkpoint.sessionId, uploaded: parent.checkpoint.uploaded },
+          checkpoint: { sessionId: parent.checkpoint.sessionId, sessionToken: parent.checkpoint.sessionToken, uploaded: parent.checkpoint.uploaded },
         },
       );
       return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(record, baseUrl(services, request)));

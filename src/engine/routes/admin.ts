@@ -41,7 +41,7 @@ export function adminRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.get('/_engine/stats', async () =>
     okBody({
       tokens_issued: ctx.accounts.issuedCount,
-      sessions: ctx.sessions.all().map((s) => ({ id: s.id, instructions: s.instructions, renders: [...ctx.renders.all()].filter((r) => r.sessionId === s.id).length })),
+      sessions: ctx.sessions.all().map((s) => ({ id: s.id, user_id: s.userId, instructions: s.instructions, renders: [...ctx.renders.all()].filter((r) => r.sessionId === s.id).length })),
     }),
   );
 }

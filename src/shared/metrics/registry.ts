@@ -52,6 +52,12 @@ export const metrics = {
     labelNames: ['endpoint', 'code'] as const,
     registers,
   }),
+  backendTokenRejections: new Counter({
+    name: 'i2v_backend_token_rejections_total',
+    help: 'Backend tokens the render backend rejected (1001), by token: configured (NEMO_TOKEN, tried again after a backoff) or anonymous',
+    labelNames: ['token'] as const,
+    registers,
+  }),
   webhookDeliveries: new Counter({
     name: 'i2v_webhook_deliveries_total',
     help: 'Webhook delivery attempts, by outcome (delivered, retrying, failed, gone, skipped)',
