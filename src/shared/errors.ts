@@ -23,6 +23,12 @@ export interface JobErrorInfo {
   retryable: boolean;
 }
 
+/**
+ * What a tenant reads for `internal`: the cause (a path, a Redis or S3
+ * message, a stack) stays in the worker's log.
+ */
+export const INTERNAL_ERROR_MESSAGE = "The worker hit an unexpected error (the details are in its log). Retry the job to continue from its last checkpoint.";
+
 /** A failure with a stable code that the worker records on the job. */
 export class JobError extends Error {
   override name = 'JobError';

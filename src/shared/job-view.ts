@@ -1,4 +1,4 @@
-import type { JobErrorInfo } from './errors.ts';
+import { INTERNAL_ERROR_MESSAGE, type JobErrorInfo } from './errors.ts';
 import type { JobRecord, JobStage, JobStatus, WebhookEvent } from './job-record.ts';
 import type { Preset } from './presets.ts';
 
@@ -68,7 +68,8 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
           credits_used: result.creditsUsed ?? null,
         }
       : null,
-    error: record.error ?? null,
+    // records failed before messages were stable may hold the internal cause
+    error: record.error ? (record.error.code === 'internal' ? { ...record.error, message: INTERNAL_ERROR_MESSAGE } : record.error) : null,
     parent_id: record.parentId ?? null,
   };
 }

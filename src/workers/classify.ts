@@ -1,4 +1,4 @@
-import { BackendError, JobError } from '../shared/errors.ts';
+import { BackendError, INTERNAL_ERROR_MESSAGE, JobError } from '../shared/errors.ts';
 
 /**
  * What the worker does about a failed attempt:
@@ -26,11 +26,31 @@ export interface ClassifyContext {
   retryAfterMaxS: number;
 }
 
-/** The one place errors become job outcomes. */
+/** What went wrong at the backend, in words that carry no address or text of its own. */
+function backendFailure(error: BackendError): string {
+  switch (error.code) {
+    case 'network':
+      return 'could not be reached';
+    case 'timeout':
+      return 'did not answer in time';
+    case 'bad_reply':
+      return 'sent a reply that could not be read';
+    case 'stream':
+      return 'broke off the instruction stream';
+    default:
+      return error.detail.httpStatus ? `answered HTTP ${error.detail.httpStatus}` : `answered code ${error.code}`;
+  }
+}
+
+/**
+ * The one place errors become job outcomes. A tenant reads each code's own
+ * message; the error itself, with whatever internal text it carries, is
+ * logged by the worker (render-worker.ts), never stored on the job.
+ */
 export function classifyError(error: unknown, context: ClassifyContext): Outcome {
   if (error instanceof JobError) return { action: error.retryable ? 'retry' : 'fail', error };
   if (!(error instanceof BackendError)) {
-    return { action: 'retry', error: new JobError('internal', (error as Error)?.message ?? String(error), true) };
+    return { action: 'retry', error: new JobError('internal', INTERNAL_ERROR_MESSAGE, true) };
   }
   const where = error.detail.endpoint ? ` (${error.detail.endpoint})` : '';
   const fail = (code: string, message: string): Outcome => ({ action: 'fail', error: new JobError(code, message) });
@@ -56,6 +76,6 @@ export function classifyError(error: unknown, context: ClassifyContext): Outcome
     case 'aborted':
       return { action: 'retry', error: new JobError('interrupted', 'The attempt was interrupted.', true) };
     default:
-      return { action: 'retry', error: new JobError('backend_unavailable', `The render backend failed${where}: ${error.message}`, true) };
+      return { action: 'retry', error: new JobError('backend_unavailable', `The render backend ${backendFailure(error)}${where}.`, true) };
   }
 }
