@@ -82,7 +82,7 @@ export function createApiServices(
     batchSubmission: new BatchSubmission(submission, records, batches, flows, retry),
     watcher: new JobWatcher(subscriber, records),
     uploads: new UploadStore(redis, config.REDIS_PREFIX),
-    webhooks: createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' })),
+    webhooks: createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }), storage),
     queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
     announceCancel: async (jobId) => void (await redis.publish(cancelChannel(config.REDIS_PREFIX), jobId)),
     readiness: async () => {

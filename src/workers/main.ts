@@ -66,8 +66,8 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const records = new JobRecords(redis, config.REDIS_PREFIX);
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
-  const webhooks = createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }));
   const storage = await createStorage(config);
+  const webhooks = createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }), storage);
   const cancelSubscriber = createRedis(config.REDIS_URL);
   logConnectionState(cancelSubscriber, logger, 'worker-cancel');
   const cancellation = await Cancellation.listen(cancelSubscriber, cancelChannel(config.REDIS_PREFIX));

@@ -3,9 +3,9 @@ import { postGuarded, PostFailedError, UrlForbiddenError } from '../shared/fetch
 import type { Logger } from '../shared/logger.ts';
 import { metrics } from '../shared/metrics/registry.ts';
 import { QUEUE_METRICS } from '../shared/queue-set.ts';
-import { WEBHOOK_QUEUE, type WebhookJobData } from '../shared/webhooks/events.ts';
+import { WEBHOOK_QUEUE, type WebhookEventRecord, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { retryAfterMs, scheduledDelayMs } from '../shared/webhooks/schedule.ts';
-import type { WebhookSecrets } from '../shared/webhooks/secrets.ts';
+import { SecretLostError, type LostSecret, type WebhookSecrets } from '../shared/webhooks/secrets.ts';
 import { webhookHeaders } from '../shared/webhooks/signing.ts';
 import type { DeliveryStatus, WebhookStore } from '../shared/webhooks/store.ts';
 
@@ -56,6 +56,22 @@ function outcomeOf(statusCode: number, headers: Record<string, string | string[]
   return { status: 'failed', responseStatus: statusCode, error: `HTTP ${statusCode}` };
 }
 
+/** What to do with an event whose tenant's secret is marked lost. */
+type Hold = { held: LostSecret } | { released: true } | { send: true };
+
+/**
+ * Holds an event instead of signing it with a secret the tenant's receivers
+ * cannot know. Added to the held set first, then the secret is read again:
+ * an acknowledgement in between either released the event already (it is
+ * sent by that release) or left it for this attempt to send.
+ */
+async function hold(deps: WebhookDeliveryDeps, event: WebhookEventRecord): Promise<Hold> {
+  await deps.store.hold(event.tenant, event.id);
+  const { lost } = await deps.secrets.current(event.tenant);
+  if (lost) return { held: lost };
+  return (await deps.store.unhold(event.tenant, event.id)) ? { send: true } : { released: true };
+}
+
 /**
  * Delivers webhook events, one BullMQ job per event (its id is the event
  * id). Each attempt is signed afresh (the attempt's timestamp is signed) with
@@ -64,7 +80,9 @@ function outcomeOf(statusCode: number, headers: Record<string, string | string[]
  * and recorded in the delivery log. 2xx: delivered. 410: the URL is marked
  * gone and nothing more is sent to it. 429 (honouring Retry-After), 5xx,
  * timeouts and network errors: tried again on WEBHOOK_RETRY_SCHEDULE. Any
- * other answer, or a forbidden URL: failed, not retried.
+ * other answer, or a forbidden URL: failed, not retried. While the tenant's
+ * secret is marked lost (Redis lost its data), nothing is signed: the event
+ * is held and sent once the tenant acknowledges the new secret.
  */
 export function createWebhookDeliveryWorker(deps: WebhookDeliveryDeps, options: WebhookDeliveryOptions): Worker<WebhookJobData> {
   const process = async (job: Job<WebhookJobData>) => {
@@ -81,7 +99,23 @@ export function createWebhookDeliveryWorker(deps: WebhookDeliveryDeps, options: 
       return 'skipped';
     }
 
-    const headers = webhookHeaders(event.id, event.body, await deps.secrets.signing(event.tenant));
+    let secrets: string[];
+    try {
+      secrets = await deps.secrets.signing(event.tenant);
+    } catch (error) {
+      if (!(error instanceof SecretLostError)) throw error;
+      const held = await hold(deps, event);
+      if ('released' in held) return 'held';
+      if ('held' in held) {
+        const why = `webhook_secret_lost: the signing secret was lost with the service's Redis data (noticed ${held.held.detectedAt}); not sent until the tenant installs the new secret and acknowledges it (POST /v1/webhooks/secret/acknowledge)`;
+        await deps.store.record(event.tenant, { ...base, status: 'held', response_status: null, duration_ms: null, error: why, next_attempt_at: null });
+        log.warn({ code: 'webhook_secret_lost' }, 'webhook held: the tenant has not acknowledged the secret that replaced a lost one');
+        metrics.webhookDeliveries.inc({ outcome: 'held' });
+        return 'held';
+      }
+      secrets = await deps.secrets.signing(event.tenant);
+    }
+    const headers = webhookHeaders(event.id, event.body, secrets);
     const started = performance.now();
     let outcome: Outcome;
     try {

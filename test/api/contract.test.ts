@@ -164,6 +164,7 @@ describe('the live API answers as openapi.yaml declares', () => {
   it('webhook secrets, deliveries and redelivery', async () => {
     await check('getWebhookSecret', call(service, '/v1/webhooks/secret'), 200);
     await check('rotateWebhookSecret', call(service, '/v1/webhooks/secret/rotate', { method: 'POST' }), 200);
+    await check('acknowledgeWebhookSecret', call(service, '/v1/webhooks/secret/acknowledge', { method: 'POST' }), 200);
     await receiver.waitFor('/hook');
     const deliveries = await check('listWebhookDeliveries', call(service, `/v1/webhooks/deliveries?job_id=${succeeded.id}`), 200);
     await check('listWebhookDeliveries', call(service, '/v1/webhooks/deliveries?status=lost'), 400);

@@ -37,7 +37,7 @@ describe('webhook events: progress, one event per change, reconciliation, config
     redis = createRedis(service.config.REDIS_URL);
     records = new JobRecords(redis, service.config.REDIS_PREFIX);
     queue = createWebhookQueue(redis, service.config.REDIS_PREFIX);
-    webhooks = createWebhookParts(service.config, redis, records, queue, createLogger({ level: 'silent' }));
+    webhooks = createWebhookParts(service.config, redis, records, queue, createLogger({ level: 'silent' }), service.storage);
   });
   afterAll(async () => {
     receiver?.close();
@@ -114,7 +114,7 @@ describe('webhook events: progress, one event per change, reconciliation, config
 
   it('signs with the secret from WEBHOOK_SECRETS until the tenant rotates it', async () => {
     const shown = await fetch(`${service.url}/v1/webhooks/secret`, { headers: auth });
-    expect(await shown.json()).toEqual({ secret: CONFIGURED_SECRET, previous_secret_expires_at: null });
+    expect(await shown.json()).toEqual({ secret: CONFIGURED_SECRET, created_at: null, previous_secret_expires_at: null, lost_secret: null, held_deliveries: 0 });
     const rotated = (await (await fetch(`${service.url}/v1/webhooks/secret/rotate`, { method: 'POST', headers: auth })).json()) as { secret: string };
     expect(rotated.secret).not.toBe(CONFIGURED_SECRET);
     expect(await webhooks.secrets.signing('dev')).toEqual([rotated.secret, CONFIGURED_SECRET]);

@@ -10,7 +10,18 @@ import { problems } from './jobs.ts';
 const secretSchema = z
   .object({
     secret: z.string().describe('`whsec_…`: give it to a Standard Webhooks library (`new Webhook(secret).verify(body, headers)`)'),
+    created_at: z.string().nullable().describe('When this secret was made; null for one set in WEBHOOK_SECRETS'),
     previous_secret_expires_at: z.string().nullable().describe('Until then deliveries are signed with the previous secret too'),
+    lost_secret: z
+      .object({
+        created_at: z.string().nullable().describe('When the lost secret had been made'),
+        detected_at: z.string().describe('When the service noticed the loss and made this secret'),
+      })
+      .nullable()
+      .describe(
+        "Set when the secret your receivers hold was lost with the service's Redis data and this one took its place: nothing is signed with it (deliveries are `held`) until you install it and call `POST /v1/webhooks/secret/acknowledge`",
+      ),
+    held_deliveries: z.number().int().describe('Events held for that acknowledgement; they are sent when it comes'),
   })
   .meta({ id: 'WebhookSecret' });
 
@@ -22,7 +33,11 @@ const deliverySchema = z
     job_id: z.string().nullable(),
     batch_id: z.string().nullable(),
     url: z.string(),
-    status: z.enum(DELIVERY_STATUSES).describe('delivered (2xx), retrying (another attempt is scheduled), failed (no more attempts), gone (410: nothing more is sent to this URL), skipped (not sent: the URL answered 410 before)'),
+    status: z
+      .enum(DELIVERY_STATUSES)
+      .describe(
+        'delivered (2xx), retrying (another attempt is scheduled), failed (no more attempts), gone (410: nothing more is sent to this URL), skipped (not sent: the URL answered 410 before), held (not sent: the signing secret was lost with Redis data; sent once the tenant acknowledges the new one)',
+      ),
     response_status: z.number().int().nullable(),
     duration_ms: z.number().int().nullable(),
     error: z.string().nullable(),
@@ -50,24 +65,48 @@ const redeliveredSchema = z
   .object({ event_id: z.string(), type: z.enum(WEBHOOK_EVENTS), url: z.string(), status: z.literal('queued') })
   .meta({ id: 'WebhookRedelivery' });
 
-function secretView(info: SecretInfo) {
-  return { secret: info.secret, previous_secret_expires_at: info.previousExpiresAt ?? null };
+function secretView(info: SecretInfo, held: number) {
+  return {
+    secret: info.secret,
+    created_at: info.createdAt ?? null,
+    previous_secret_expires_at: info.previousExpiresAt ?? null,
+    lost_secret: info.lost ? { created_at: info.lost.lostCreatedAt ?? null, detected_at: info.lost.detectedAt } : null,
+    held_deliveries: held,
+  };
 }
 
 /** Webhook signing secrets and the delivery log of the caller's tenant. */
 export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
   const { secrets, store, emitter } = services.webhooks;
+  const view = async (tenant: string, info: SecretInfo) => secretView(info, await store.heldCount(tenant));
 
   app.get('/v1/webhooks/secret', {
     schema: {
       summary: "The tenant's webhook signing secret",
       operationId: 'getWebhookSecret',
-      description: 'Deliveries carry Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) signed with this secret. One is generated on first use unless configured.',
+      description:
+        "Deliveries carry Standard Webhooks headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`) signed with this secret. One is generated on first use unless configured. When the service's Redis lost the secret, a new one is shown with `lost_secret` set, and signs nothing until acknowledged.",
       response: { 200: secretSchema, ...problems },
     },
     handler: async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return secretView(await secrets.current(request.tenant));
+      return view(request.tenant, await secrets.current(request.tenant));
+    },
+  });
+
+  app.post('/v1/webhooks/secret/acknowledge', {
+    schema: {
+      summary: 'Confirm that receivers hold the current secret',
+      operationId: 'acknowledgeWebhookSecret',
+      description:
+        'After a loss (`lost_secret` set): deliveries are signed with the current secret from now on, and the held ones are sent. Install the secret in your receivers first. Without a loss, nothing changes.',
+      response: { 200: secretSchema, ...problems },
+    },
+    handler: async (request, reply) => {
+      reply.header('cache-control', 'no-store');
+      const info = await secrets.acknowledge(request.tenant);
+      if (!info.lost) await emitter.releaseHeld(request.tenant);
+      return view(request.tenant, info);
     },
   });
 
@@ -75,12 +114,13 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
     schema: {
       summary: 'Make a new webhook signing secret',
       operationId: 'rotateWebhookSecret',
-      description: 'The new secret signs from now on; for 24 h deliveries carry a signature with the previous one too, so receivers can switch without missing events.',
+      description:
+        'The new secret signs from now on; for 24 h deliveries carry a signature with the previous one too, so receivers can switch without missing events. While `lost_secret` is set, the new secret too waits for `POST /v1/webhooks/secret/acknowledge`.',
       response: { 200: secretSchema, ...problems },
     },
     handler: async (request, reply) => {
       reply.header('cache-control', 'no-store');
-      return secretView(await secrets.rotate(request.tenant));
+      return view(request.tenant, await secrets.rotate(request.tenant));
     },
   });
 

@@ -60,7 +60,7 @@ export const metrics = {
   }),
   webhookDeliveries: new Counter({
     name: 'i2v_webhook_deliveries_total',
-    help: 'Webhook delivery attempts, by outcome (delivered, retrying, failed, gone, skipped)',
+    help: 'Webhook delivery attempts, by outcome (delivered, retrying, failed, gone, skipped, held)',
     labelNames: ['outcome'] as const,
     registers,
   }),

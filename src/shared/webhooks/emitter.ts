@@ -135,7 +135,30 @@ export class WebhookEmitter {
 
   /** Sends a kept event again, with its original id and body, on the full retry schedule. */
   async redeliver(event: WebhookEventRecord): Promise<void> {
-    await this.deps.queue.add(event.type, { event, redelivery: true }, { ...this.jobOptions(), jobId: `${event.id}-redelivery-${newId('r').slice(2)}` });
+    await this.resend(event, 'redelivery');
+  }
+
+  /**
+   * Sends the events held while the tenant's secret was lost, now that it
+   * acknowledged the current one. Each is enqueued before
+   * it leaves the held set, so a crash in between sends it twice (with its
+   * one id, which receivers de-duplicate on) rather than never. Returns how many.
+   */
+  async releaseHeld(tenant: string): Promise<number> {
+    const ids = await this.deps.store.held(tenant);
+    for (const id of ids) {
+      const event = await this.deps.store.event(id);
+      if (event) await this.resend(event, 'released');
+      await this.deps.store.unhold(tenant, id);
+    }
+    if (ids.length > 0) this.deps.logger.info({ tenant, events: ids.length }, 'held webhook events released');
+    return ids.length;
+  }
+
+  /** A new delivery job for a kept event; a redelivery is sent even to a URL that answered 410 before. */
+  private async resend(event: WebhookEventRecord, reason: 'redelivery' | 'released'): Promise<void> {
+    const data = reason === 'redelivery' ? { event, redelivery: true } : { event };
+    await this.deps.queue.add(event.type, data, { ...this.jobOptions(), jobId: `${event.id}-${reason}-${newId('r').slice(2)}` });
   }
 
   private enqueueJobEvent(type: JobEventType, record: JobRecord): Promise<string> {

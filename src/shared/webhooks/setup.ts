@@ -3,8 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { JobRecords } from '../job-record.ts';
 import type { Logger } from '../logger.ts';
+import type { Storage } from '../storage/storage.ts';
 import { WebhookEmitter } from './emitter.ts';
 import { webhookBaseUrl, type WebhookJobData } from './events.ts';
+import { SecretLedger } from './secret-ledger.ts';
 import { WebhookSecrets } from './secrets.ts';
 import { WebhookStore } from './store.ts';
 
@@ -21,9 +23,11 @@ export function createWebhookParts(
   records: JobRecords,
   queue: Pick<Queue<WebhookJobData>, 'add'>,
   logger: Logger,
+  /** where the ledger of issued secrets is kept, outside Redis */
+  storage: Storage,
 ): WebhookParts {
   const store = new WebhookStore(redis, config.REDIS_PREFIX);
-  const secrets = new WebhookSecrets(redis, config.REDIS_PREFIX, config.WEBHOOK_SECRETS);
+  const secrets = new WebhookSecrets(redis, config.REDIS_PREFIX, new SecretLedger(storage, config.REDIS_PREFIX), logger, config.WEBHOOK_SECRETS);
   const emitter = new WebhookEmitter({
     redis,
     prefix: config.REDIS_PREFIX,

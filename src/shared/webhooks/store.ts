@@ -4,7 +4,7 @@ import { encodeTime, monotonicFactory } from 'ulid';
 import type { WebhookEvent } from '../job-record.ts';
 import { WEBHOOK_RETENTION_S, type WebhookEventRecord } from './events.ts';
 
-export const DELIVERY_STATUSES = ['delivered', 'retrying', 'failed', 'gone', 'skipped'] as const;
+export const DELIVERY_STATUSES = ['delivered', 'retrying', 'failed', 'gone', 'skipped', 'held'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /** One delivery attempt, as GET /v1/webhooks/deliveries shows it. */
@@ -61,6 +61,9 @@ export class WebhookStore {
   }
   private goneKey(tenant: string): string {
     return `${this.prefix}:webhooks:gone:${tenant}`;
+  }
+  private heldKey(tenant: string): string {
+    return `${this.prefix}:webhooks:held:${tenant}`;
   }
 
   /** Keeps an event unless one with its id exists; returns the one kept (the first wins, so every send has the same bytes). */
@@ -136,5 +139,29 @@ export class WebhookStore {
 
   async clearGone(tenant: string, url: string): Promise<void> {
     await this.redis.hdel(this.goneKey(tenant), this.urlField(url));
+  }
+
+  /** Keeps an event that was not sent because the tenant's secret was lost, until the tenant acknowledges a new one (kept as long as events are). */
+  async hold(tenant: string, eventId: string, now = Date.now()): Promise<void> {
+    await this.redis
+      .multi()
+      .zadd(this.heldKey(tenant), now, eventId)
+      .zremrangebyscore(this.heldKey(tenant), '-inf', `(${now - WEBHOOK_RETENTION_S * 1000}`)
+      .expire(this.heldKey(tenant), WEBHOOK_RETENTION_S)
+      .exec();
+  }
+
+  /** Takes an event out of the held ones; false when someone else (a release) took it first. */
+  async unhold(tenant: string, eventId: string): Promise<boolean> {
+    return (await this.redis.zrem(this.heldKey(tenant), eventId)) === 1;
+  }
+
+  /** The ids of the tenant's held events, oldest first. */
+  async held(tenant: string, now = Date.now()): Promise<string[]> {
+    return this.redis.zrangebyscore(this.heldKey(tenant), now - WEBHOOK_RETENTION_S * 1000, '+inf');
+  }
+
+  async heldCount(tenant: string, now = Date.now()): Promise<number> {
+    return this.redis.zcount(this.heldKey(tenant), now - WEBHOOK_RETENTION_S * 1000, '+inf');
   }
 }
