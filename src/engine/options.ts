@@ -17,6 +17,8 @@ export interface Dialect {
   heartbeatStyle: 'typed' | 'empty';
   /** business error codes with HTTP 200, or with a matching 4xx status */
   businessErrorHttp: 'ok' | 'status';
+  /** a run's `state_delta` (ADK) applied to the session before the agent runs, or ignored, as a backend that does not read it would */
+  stateDelta: 'applied' | 'ignored';
 }
 
 export type PollShape = Dialect['pollShape'];
@@ -61,6 +63,7 @@ export const DEFAULT_DIALECT: Dialect = {
   sseLegacyFrames: false,
   heartbeatStyle: 'typed',
   businessErrorHttp: 'ok',
+  stateDelta: 'applied',
 };
 
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {

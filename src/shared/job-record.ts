@@ -49,6 +49,11 @@ export interface Checkpoint {
     reply?: string;
   };
   draft?: Draft;
+  /**
+   * a revision's: the timeline its instruction edits, restored in the session
+   * before it is sent (the parent's draft; after a lost session, the rebuilt one)
+   */
+  baseDraft?: Draft;
   renderId?: string;
   /** which render of the job this is (1, 2, …): each failed or timed-out render is replaced by one with the next number */
   renderAttempt?: number;

@@ -20,15 +20,27 @@ function parseSession(stored: string): BatchSession {
 /**
  * The backend session a batch's items share, as the seeds' batch workflow
  * does ("upload multiple files in one session … each gets its own render").
- * The backend's agent works on a session's latest upload, so items take
- * turns: one at a time uploads and instructs (under a lock); their renders
- * run side by side.
+ * The backend's agent works on a session's latest upload and current
+ * timeline, so the jobs sharing a session (a batch's items, revisions, which
+ * run in their parent's) take turns: one at a time uploads and instructs
+ * (under a lock); their renders run side by side.
  */
 export class BatchSessions {
   constructor(
     private readonly redis: Redis,
     private readonly batches: BatchRecords,
+    private readonly prefix: string,
   ) {}
+
+  /** The lock of a batch whose first items race to create its session. */
+  batchTurn(batchId: string): string {
+    return this.batches.sessionLockKey(batchId);
+  }
+
+  /** The lock of one backend session, whoever shares it. */
+  sessionTurn(sessionId: string): string {
+    return `${this.prefix}:backend-session:${sessionId}:lock`;
+  }
 
   /** The batch's session (with the kind of token it was made with), created by the first item that asks. */
   async sessionFor(batchId: string, create: () => Promise<BatchSession>): Promise<BatchSession> {
@@ -47,9 +59,8 @@ export class BatchSessions {
     if (stored && parseSession(stored).sessionId === sessionId) await this.redis.del(key);
   }
 
-  /** Waits for the batch's turn lock; the returned function releases it. Renewed while held, freed by expiry if the holder dies. */
-  async takeTurn(batchId: string, signal: AbortSignal): Promise<() => Promise<void>> {
-    const key = this.batches.sessionLockKey(batchId);
+  /** Waits for a turn lock (`batchTurn`, `sessionTurn`); the returned function releases it. Renewed while held, freed by expiry if the holder dies. */
+  async takeTurn(key: string, signal: AbortSignal): Promise<() => Promise<void>> {
     const owner = randomUUID();
     while (!(await this.redis.set(key, owner, 'PX', LOCK_TTL_MS, 'NX'))) await sleep(WAIT_STEP_MS, undefined, { signal });
     const renew = setInterval(() => void this.redis.pexpire(key, LOCK_TTL_MS), LOCK_TTL_MS / 3);

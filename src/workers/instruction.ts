@@ -15,7 +15,7 @@ export interface InstructionMedia {
  * prints them, the shortest text that reads back to the same number, and
  * caption text is a JSON string literal so that any character survives.
  */
-export function composeInstruction(prompt: string, options: JobOptions, media: InstructionMedia): string {
+export function composeInstruction(prompt: string, options: JobOptions, media: InstructionMedia, { revision = false } = {}): string {
   const sentences = [
     promptSentence(prompt, media.images),
     motionSentence(options),
@@ -23,6 +23,8 @@ export function composeInstruction(prompt: string, options: JobOptions, media: I
     formatSentence(options),
     fitSentence(options),
     transitionSentence(options),
+    // a revision's captions are its timeline's captions from now on, not more of them
+    revision && options.text?.length ? 'Replace the earlier captions with the following.' : undefined,
     ...(options.text ?? []).map(captionSentence),
     options.audio || media.audio ? musicSentence(options.audio ?? {}) : undefined,
   ];

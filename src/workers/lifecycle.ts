@@ -16,10 +16,17 @@ import { uploadStage } from './stages/upload.ts';
 export const STAGES: readonly Stage[] = [connectStage, uploadStage, instructStage, renderStage, pollStage, storeStage];
 
 /**
- * The steps that make a batch's shared session or work on its latest upload:
- * one job of the batch at a time.
+ * The steps that work on a shared session's latest upload or current
+ * timeline: one job of the session at a time.
  */
-const SESSION_TURN: ReadonlySet<Stage['step']> = new Set(['connect', 'upload', 'instruct']);
+const SESSION_TURN: ReadonlySet<Stage['step']> = new Set(['upload', 'instruct']);
+
+/** The turn lock a step of the job must hold: jobs of a batch share its session, revisions their parent's. */
+function turnLock(sessions: BatchSessions, job: JobRecord, step: Stage['step']): string | undefined {
+  if (step === 'connect') return job.batchId ? sessions.batchTurn(job.batchId) : undefined;
+  const shared = job.batchId !== undefined || job.parentId !== undefined;
+  return shared && SESSION_TURN.has(step) ? sessions.sessionTurn(job.checkpoint.sessionId as string) : undefined;
+}
 
 /** The share of the job's progress bar each step fills, in percent. */
 const PROGRESS_SPAN: Record<Stage['step'], [number, number]> = {
@@ -67,16 +74,17 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
   }
   await deps.webhooks.emitJobEvent('job.started', job);
 
-  let endTurn: (() => Promise<void>) | undefined;
+  let turn: { key: string; end: () => Promise<void> } | undefined;
   try {
     for (const stage of STAGES) {
       if (stage.done(job.checkpoint)) continue;
-      // a batch's items upload and instruct one at a time in their shared session
-      if (job.batchId && SESSION_TURN.has(stage.step) && !endTurn) endTurn = await deps.batchSessions.takeTurn(job.batchId, signal);
-      if (endTurn && !SESSION_TURN.has(stage.step)) {
-        await endTurn();
-        endTurn = undefined;
+      const key = turnLock(deps.batchSessions, job, stage.step);
+      if (turn && turn.key !== key) {
+        const { end } = turn;
+        turn = undefined;
+        await end();
       }
+      if (key && !turn) turn = { key, end: await deps.batchSessions.takeTurn(key, signal) };
       const [from, to] = PROGRESS_SPAN[stage.step];
       await deps.records.update(job.id, { stage: stage.name, progress: from });
       await deps.webhooks.emitJobProgress(job);
@@ -88,7 +96,7 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
       logger.info({ stage: stage.name, step: stage.step, ms: Math.round(ms) }, 'stage finished');
     }
   } finally {
-    await endTurn?.();
+    await turn?.end();
   }
   const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');

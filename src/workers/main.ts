@@ -85,7 +85,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         maxImagePixels: config.MAX_IMAGE_PIXELS,
         landingWaitMs: config.INSTRUCTION_LANDING_WAIT_S * 1000,
       },
-      batchSessions: new BatchSessions(redis, batches),
+      batchSessions: new BatchSessions(redis, batches, config.REDIS_PREFIX),
       webhooks: webhooks.emitter,
     },
     {

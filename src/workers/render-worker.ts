@@ -24,7 +24,7 @@ export interface RenderWorkerOptions {
 }
 
 /** Checkpoints that belong to a backend session, dropped when the backend loses it (1002). */
-const SESSION_SCOPED = { sessionId: undefined, sessionToken: undefined, uploaded: undefined, instruction: undefined, draft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined, renderAttempt: undefined, rendersCountFrom: undefined, replayPending: undefined };
+const SESSION_SCOPED = { sessionId: undefined, sessionToken: undefined, uploaded: undefined, instruction: undefined, draft: undefined, baseDraft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined, renderAttempt: undefined, rendersCountFrom: undefined, replayPending: undefined };
 
 /** A canceled job's render is stopped at the backend too, so it spends nothing more. */
 async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<void> {

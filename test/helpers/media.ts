@@ -11,11 +11,17 @@ export async function makeTestImage(path: string, width = 640, height = 480): Pr
   return path;
 }
 
-/** One decoded frame as 8-bit gray pixels, at time `atS` (or counted from the end when negative). */
-export function grayFrame(video: string, atS: number, width = 64, height = 64): Promise<Buffer> {
+/** A picture of one solid colour (an ffmpeg colour name or 0xRRGGBB), so a frame shows which input it came from. */
+export async function makeSolidImage(path: string, colour: string, width = 320, height = 240): Promise<string> {
+  await runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${colour}:s=${width}x${height}`, '-frames:v', '1', path]);
+  return path;
+}
+
+/** One decoded frame at time `atS` (or counted from the end when negative), filtered by `filter`, as raw pixels. */
+function rawFrame(video: string, atS: number, filter: string, pixelFormat: string): Promise<Buffer> {
   const seek = atS < 0 ? ['-sseof', String(atS)] : ['-ss', String(atS)];
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', ...seek, '-i', video, '-frames:v', '1', '-vf', `scale=${width}:${height}`, '-f', 'rawvideo', '-pix_fmt', 'gray', '-'], {
+    const child = spawn('ffmpeg', ['-nostdin', '-v', 'error', ...seek, '-i', video, '-frames:v', '1', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', pixelFormat, '-'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const chunks: Buffer[] = [];
@@ -23,6 +29,20 @@ export function grayFrame(video: string, atS: number, width = 64, height = 64): 
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code}`))));
   });
+}
+
+/** One decoded frame as 8-bit gray pixels, at time `atS` (or counted from the end when negative). */
+export function grayFrame(video: string, atS: number, width = 64, height = 64): Promise<Buffer> {
+  return rawFrame(video, atS, `scale=${width}:${height}`, 'gray');
+}
+
+/** The mean [r, g, b] of a frame's middle (clear of captions at the top or bottom), 0–255 each. */
+export async function middleColour(video: string, atS: number): Promise<[number, number, number]> {
+  const pixels = await rawFrame(video, atS, 'crop=iw/2:ih/4:iw/4:ih*3/8,scale=8:8', 'rgb24');
+  const sums = [0, 0, 0];
+  pixels.forEach((value, index) => (sums[index % 3]! += value));
+  const count = pixels.length / 3;
+  return [sums[0]! / count, sums[1]! / count, sums[2]! / count];
 }
 
 /** Mean absolute difference of two gray frames, 0–255. */

@@ -14,21 +14,23 @@ const revisionBodySchema = jobFieldsSchema
   .pick({ webhook_url: true, webhook_events: true, metadata: true })
   .extend({
     prompt: z.string().max(MAX_PROMPT_CHARS).default('').describe('What to change, e.g. "make the zoom slower" or "change the text to …"'),
-    options: jobOptionsSchema.omit({ audio: true }).default({}).describe('Options to change; the rest stays as it was'),
+    options: jobOptionsSchema.omit({ audio: true }).default({}).describe("Options to change; the rest stays as it was. `text` replaces the parent's captions"),
   })
   .strict()
   .meta({ id: 'CreateRevision' });
 
 /**
  * A revision refines a finished clip: a new job, in the parent's backend
- * session so the timeline carries over, with its own render and webhooks.
+ * session, that edits the parent's draft (restored in the session before its
+ * instruction), with its own render and webhooks.
  */
 export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
   app.post('/v1/jobs/:id/revisions', {
     schema: {
       summary: 'Revise a finished job',
       operationId: 'createRevision',
-      description: 'Only a succeeded job can be revised (410 once retention has deleted its files). If the backend has lost the session, the revision rebuilds it from the parent\'s inputs and instructions.',
+      description:
+        "Only a succeeded job can be revised (410 once retention has deleted its files). The revision edits its parent's timeline, whatever else ran in the session since (a batch's later items, other revisions of the parent). If the backend has lost the session, the revision rebuilds it from the parent's inputs and instructions.",
       params: jobParamsSchema,
       body: revisionBodySchema,
       response: { 202: jobSchema, ...problems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
@@ -54,7 +56,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
         {
           parentId: parent.id,
           lineage: [...(parent.lineage ?? []), sent],
-          checkpoint: { sessionId: parent.checkpoint.sessionId, sessionToken: parent.checkpoint.sessionToken, uploaded: parent.checkpoint.uploaded },
+          checkpoint: { sessionId: parent.checkpoint.sessionId, sessionToken: parent.checkpoint.sessionToken, uploaded: parent.checkpoint.uploaded, baseDraft: parent.checkpoint.draft },
         },
       );
       return reply.code(202).header('location', `/v1/jobs/${id}`).send(jobView(record, baseUrl(services, request)));

@@ -23,9 +23,14 @@ const N = `(${NUMBER})`;
 const SECONDS = String.raw`seconds?`;
 const oneOf = (values: readonly (string | number)[]) => `(${alternatives(values)})`;
 
+const lastSentencePattern = (body: string) => new RegExp(String.raw`(?<=^|\s)${body}\.\s*$`, 'i');
+
 function rule(body: string, read: SentenceRule['read']): SentenceRule {
-  return { pattern: new RegExp(String.raw`(?<=^|\s)${body}\.\s*$`, 'i'), read };
+  return { pattern: lastSentencePattern(body), read };
 }
+
+/** A revision's: the caption sentences after it replace the captions the timeline had instead of adding to them. */
+const REPLACES_CAPTIONS = lastSentencePattern('replace the earlier captions with the following');
 
 function readCaption([literal, position, start, end, size, color]: (string | undefined)[]): AgentRequest | undefined {
   let text: unknown;
@@ -99,12 +104,20 @@ function lastSentence(text: string): { index: number; request: AgentRequest } | 
 }
 
 /** The composed option sentences at the end of `text`, and the text before them (the prompt). */
-export function peelComposedSentences(text: string): { prompt: string; request: AgentRequest } {
+export function peelComposedSentences(text: string): { prompt: string; request: AgentRequest; replacesCaptions: boolean } {
   let prompt = text;
   let request: AgentRequest = {};
-  for (let found = lastSentence(prompt); found; found = lastSentence(prompt)) {
+  let replacesCaptions = false;
+  for (;;) {
+    const marker = REPLACES_CAPTIONS.exec(prompt);
+    if (marker) {
+      replacesCaptions = true;
+      prompt = prompt.slice(0, marker.index);
+      continue;
+    }
+    const found = lastSentence(prompt);
+    if (!found) return { prompt, request, replacesCaptions };
     request = overlay(found.request, request);
     prompt = prompt.slice(0, found.index);
   }
-  return { prompt, request };
 }

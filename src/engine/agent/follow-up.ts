@@ -20,6 +20,8 @@ export interface FollowUpEdits {
   removeMusic?: true;
   removeText?: true;
   captionText?: string;
+  /** the instruction's own captions replace the earlier ones (a revision's caption options, see composed.ts) */
+  replaceCaptions?: true;
 }
 
 const SUBJECT = String.raw`(?:(?:the|it|this)\s+)?(?:(?:zoom(?:[\s-](?:in|out))?|pan|motion|movement|animation|camera(?:\s+move)?)\s+)?`;
@@ -87,5 +89,6 @@ export function applyFollowUpEdits(request: AgentRequest, edits: FollowUpEdits, 
     edited.text = [{ ...first, text: edits.captionText }, ...rest];
   }
   if (edits.intensity) edited.motion_intensity = stepIntensity(request.motion_intensity ?? defaultIntensity, edits.intensity);
+  if (edits.replaceCaptions) delete edited.text;
   return edited;
 }

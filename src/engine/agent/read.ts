@@ -24,9 +24,10 @@ export interface InstructionReading {
  * composed sentences win over the prompt where both set an option.
  */
 export function readInstruction(text: string): InstructionReading {
-  const { prompt, request: composed } = peelComposedSentences(text);
+  const { prompt, request: composed, replacesCaptions } = peelComposedSentences(text);
   const rest = new Remaining(prompt);
   const edits = takeFollowUpEdits(rest);
+  if (replacesCaptions) edits.replaceCaptions = true;
   const captions = takeCaptions(rest);
   dropQuotes(rest);
   const intents = { asksForGeneration: asksForGeneration(rest.text), asksForExport: asksForExport(rest.text) };

@@ -1,13 +1,14 @@
 import { setTimeout } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { timelineSummary } from '../../shared/draft.ts';
+import { draftSchema, timelineSummary } from '../../shared/draft.ts';
 import { planTurn, type DraftMedia, type DraftPicture, type Turn } from '../agent/index.ts';
 import { isSameUser, publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { fileUrl } from '../media-files.ts';
 import { SseFrames } from '../sse.ts';
 import type { Account } from '../store/accounts.ts';
-import type { Session } from '../store/sessions.ts';
+import type { Session, Timeline } from '../store/sessions.ts';
 
 const AGENT = 'nemo_agent';
 const EDIT_TOOL = 'edit_multitrack';
@@ -20,6 +21,8 @@ const runSseBody = z.object({
   session_id: z.string().min(1),
   new_message: z.object({ parts: z.array(z.object({ text: z.string().optional() }).loose()).min(1) }).loose(),
   streaming: z.boolean().optional(),
+  /** ADK: state changes applied to the session before the agent runs; this engine knows one key, `draft` */
+  state_delta: z.record(z.string(), z.unknown()).optional(),
 });
 
 type StreamWriter = ((frames: string | string[]) => void) & { cut(): void };
@@ -54,8 +57,22 @@ async function withHeartbeats<T>(write: (frames: string) => void, frames: SseFra
   }
 }
 
+/**
+ * The timeline a run's `state_delta.draft` makes current again, or why it
+ * cannot: this agent edits the timelines it made (it keeps the request each
+ * was built from), so the draft must be one of the session's own.
+ */
+function timelineToRestore(session: Session, draft: unknown): Timeline | string {
+  const parsed = draftSchema.safeParse(draft);
+  if (!parsed.success) return `state_delta.draft is not a draft: ${parsed.error.issues[0]?.message}`;
+  return session.timelines.find((timeline) => isDeepStrictEqual(timeline.draft, parsed.data)) ?? 'state_delta.draft is not a timeline of this session';
+}
+
+/** What a turn's timeline shows: pictures in order, and music. */
+type TurnMedia = Pick<Timeline, 'pictures' | 'music'>;
+
 /** The latest upload as the agent sees it: its pictures in order, and its first audio file as music. */
-function sessionMedia(session: Session, base: string): { pictures: DraftPicture[]; music?: DraftMedia } {
+function sessionMedia(session: Session, base: string): TurnMedia {
   const media = (file: Session['latestUpload'][number]) => ({ src: fileUrl(base, session.id, file.name), filename: file.filename });
   const pictures = session.latestUpload.flatMap((file) => (file.fileType === 'audio' ? [] : [{ ...media(file), kind: file.fileType }]));
   const audio = session.latestUpload.find((file) => file.fileType === 'audio');
@@ -74,7 +91,14 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const { options } = ctx;
 
   /** Charges, announces the tool call, "works" with heartbeats, then stores the draft. */
-  async function applyEdit(edit: Extract<Turn, { kind: 'edit' }>, account: Account, session: Session, frames: SseFrames, write: StreamWriter): Promise<'edited' | 'no-credits' | 'lost'> {
+  async function applyEdit(
+    edit: Extract<Turn, { kind: 'edit' }>,
+    turnMedia: TurnMedia,
+    account: Account,
+    session: Session,
+    frames: SseFrames,
+    write: StreamWriter,
+  ): Promise<'edited' | 'no-credits' | 'lost'> {
     if (!ctx.accounts.charge(account, options.creditsPerInstruction)) {
       write(frames.error(2001, `insufficient credits: ${options.creditsPerInstruction} needed, ${account.available} available`));
       return 'no-credits';
@@ -88,8 +112,8 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     }
     const slow = ctx.faults.take('slow-agent');
     await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(slow ? slow.seconds * 1000 : options.agentDelayMs));
-    session.draft = edit.draft;
-    session.request = edit.request;
+    session.timeline = { ...turnMedia, draft: edit.draft, request: edit.request };
+    session.timelines.push(session.timeline);
     session.uploadedSinceDraft = false;
     write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft), credits_used: options.creditsPerInstruction }));
     // upstream ends about 30% of edits with tool events only
@@ -105,17 +129,26 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const body = parsed.data;
     const session = isSameUser(account, body.user_id) ? ctx.sessions.find(body.session_id, account.userId) : undefined;
     if (!session || (body.app_name !== undefined && body.app_name !== AGENT)) return reply.code(404).send({ detail: 'Session not found' });
+    if (options.dialect.stateDelta === 'applied' && body.state_delta && 'draft' in body.state_delta) {
+      const restored = timelineToRestore(session, body.state_delta.draft);
+      if (typeof restored === 'string') return reply.code(422).send({ detail: restored });
+      session.timeline = restored;
+      session.uploadedSinceDraft = false;
+    }
 
     const instruction = body.new_message.parts.map((part) => part.text ?? '').join('\n').trim();
     const frames = new SseFrames(options.dialect, AGENT, options.dialect.sseStreaming || body.streaming === true);
     const log = request.log.child({ sessionId: session.id });
     const write = openStream(reply, ctx.faults.take('drop-stream')?.after_events);
     try {
+      // a follow-up edits the current timeline with its media; after an upload, the upload starts a new one
+      const current = session.uploadedSinceDraft ? undefined : session.timeline;
+      const turnMedia: TurnMedia = current ? { pictures: current.pictures, music: current.music } : sessionMedia(session, publicBase(ctx, request));
       const turn = planTurn({
         instruction,
         skillSource: headerValue(request.headers['x-skill-source']),
-        previous: session.draft && session.request && !session.uploadedSinceDraft ? { request: session.request, draft: session.draft } : undefined,
-        ...sessionMedia(session, publicBase(ctx, request)),
+        previous: current ? { request: current.request, draft: current.draft } : undefined,
+        ...turnMedia,
       });
       switch (turn.kind) {
         case 'refuse':
@@ -127,7 +160,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
           write(frames.text(turn.text));
           return;
         case 'edit': {
-          const outcome = await applyEdit(turn, account, session, frames, write);
+          const outcome = await applyEdit(turn, turnMedia, account, session, frames, write);
           if (outcome === 'edited') log.info({ args: turn.toolArgs }, 'draft updated');
           else if (outcome === 'lost') log.warn('instruction charged and its edit lost (lose-edit fault)');
           else log.info({ userId: account.userId }, 'instruction refused: out of credits');

@@ -11,7 +11,7 @@ export function stateRoutes(app: FastifyInstance, ctx: EngineContext): void {
     const account = requireAccount(ctx, request);
     const session = requireSession(ctx, account, request.params.user, request.params.sid);
     const base = publicBase(ctx, request);
-    const { draft } = session;
+    const draft = session.timeline?.draft ?? null;
     return okBody({
       session_id: session.id,
       task_id: session.taskId,

@@ -1,6 +1,6 @@
 import type { MediaKind } from '../../shared/backend/media-types.ts';
 import type { Draft } from '../../shared/draft.ts';
-import type { AgentRequest } from '../agent/index.ts';
+import type { AgentRequest, DraftMedia, DraftPicture } from '../agent/index.ts';
 import { newSessionId, newTaskId } from './ids.ts';
 
 export type FileType = MediaKind;
@@ -19,6 +19,14 @@ export interface StoredFile {
   hash: string;
 }
 
+/** A timeline the session's agent made: the draft, the request it was built from and the media it shows. */
+export interface Timeline {
+  draft: Draft;
+  request: AgentRequest;
+  pictures: DraftPicture[];
+  music?: DraftMedia;
+}
+
 export interface Session {
   id: string;
   taskId: string;
@@ -33,9 +41,10 @@ export interface Session {
    * new timeline from them (a batch's next product) instead of editing the draft
    */
   uploadedSinceDraft: boolean;
-  draft: Draft | null;
-  /** what the session's instructions have asked for so far: the draft is built from it, a follow-up edits it */
-  request: AgentRequest | null;
+  /** the current timeline: its draft is the state's, a follow-up instruction edits it */
+  timeline: Timeline | null;
+  /** every timeline the session has made, oldest first: a run's `state_delta` may make any of them current again */
+  timelines: Timeline[];
   /** instructions this session has been charged for */
   instructions: number;
 }
@@ -44,7 +53,7 @@ export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
   create(userId: string, language: string): Session {
-    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], uploadedSinceDraft: false, draft: null, request: null, instructions: 0 };
+    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], uploadedSinceDraft: false, timeline: null, timelines: [], instructions: 0 };
     this.sessions.set(session.id, session);
     return session;
   }

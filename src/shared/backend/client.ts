@@ -68,6 +68,8 @@ export interface CallOptions {
 export interface RunSseOptions extends CallOptions {
   /** asks for `partial` text chunks as they are generated */
   streaming?: boolean;
+  /** ADK's `state_delta`: session state set before the agent runs, e.g. `{ draft }` to edit that timeline */
+  stateDelta?: Record<string, unknown>;
 }
 
 export interface DownloadOptions extends CallOptions {
@@ -178,6 +180,7 @@ export class BackendClient {
       session_id: sessionId,
       new_message: { parts: [{ text }] },
       ...(options.streaming ? { streaming: true } : {}),
+      ...(options.stateDelta ? { state_delta: options.stateDelta } : {}),
     };
     const reply = await openCall(
       this.dispatcher,

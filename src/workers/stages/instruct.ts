@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplyAccumulator, type CollectedReply } from '../../shared/backend/reply-collector.ts';
-import { draftSchema, type Draft } from '../../shared/draft.ts';
+import { draftSchema, TRACK_TYPE, type Draft } from '../../shared/draft.ts';
 import { BackendError, JobError } from '../../shared/errors.ts';
 import type { Checkpoint } from '../../shared/job-record.ts';
 import { composeInstruction } from '../instruction.ts';
@@ -38,10 +38,31 @@ async function availableCredits(context: StageContext): Promise<number | undefin
   );
 }
 
-/** The edited draft, if the instruction's edit shows in the session (the draft changed since it was sent). */
+/**
+ * The edited draft, if the instruction's edit shows in the session: the draft
+ * changed since it was sent, and (a revision) is not the timeline it edits.
+ */
 async function landedDraft(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<Draft | undefined> {
   const draft = await sessionDraft(context, sessionId);
-  return draft && fingerprint(draft) !== sent.draftBefore ? draft : undefined;
+  const seen = fingerprint(draft);
+  const base = context.job.checkpoint.baseDraft;
+  return draft && seen !== sent.draftBefore && (!base || seen !== fingerprint(base)) ? draft : undefined;
+}
+
+const videoSources = (draft: Draft) => JSON.stringify(draft.t.flatMap((track) => (track.tt === TRACK_TYPE.video ? track.sg.map((sg) => sg.src) : [])));
+
+/**
+ * A revision's edit must be of its base timeline: a backend that ignored the
+ * restore edited whatever its session held last (another product's pictures).
+ */
+function checkBuiltOnBase(context: StageContext, draft: Draft): void {
+  const base = context.job.checkpoint.baseDraft;
+  if (base && videoSources(draft) !== videoSources(base)) {
+    throw new JobError(
+      'revision_wrong_timeline',
+      "The backend applied the revision to another timeline than its parent's (it did not restore the parent's draft before editing); nothing was rendered.",
+    );
+  }
 }
 
 /**
@@ -77,12 +98,12 @@ function creditsReported(reply: CollectedReply): number | undefined {
   return amounts.length > 0 ? amounts.reduce((a, b) => a + b, 0) : undefined;
 }
 
-/** One /run_sse exchange, read to its end. */
-async function exchange(context: StageContext, sessionId: string, text: string): Promise<CollectedReply> {
+/** One /run_sse exchange, read to its end; `base` is restored as the session's draft first. */
+async function exchange(context: StageContext, sessionId: string, text: string, base?: Draft): Promise<CollectedReply> {
   const reply = new ReplyAccumulator();
   let events = 0;
   await context.backend(async (client) => {
-    for await (const event of client.runSse(sessionId, text, { signal: context.signal })) {
+    for await (const event of client.runSse(sessionId, text, { signal: context.signal, ...(base && { stateDelta: { draft: base } }) })) {
       reply.add(event);
       if (++events % 4 === 0) await context.progress(Math.min(0.9, events / 40));
     }
@@ -100,14 +121,14 @@ async function replayLineage(context: StageContext, sessionId: string): Promise<
     if (reply.error) throw streamError(reply.error);
   }
   context.logger.info({ instructions: context.job.lineage?.length }, 'rebuilt the revised timeline in a new session');
-  await context.checkpoint({ replayPending: false });
+  await context.checkpoint({ replayPending: false, baseDraft: await sessionDraft(context, sessionId) });
 }
 
 /** Sends the instruction and reads the reply; the state is read afterwards either way (replies often carry no text). */
 async function send(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<{ draft: Draft; reply?: string; creditsUsed?: number }> {
   let outcome: CollectedReply;
   try {
-    outcome = await exchange(context, sessionId, sent.text);
+    outcome = await exchange(context, sessionId, sent.text, context.job.checkpoint.baseDraft);
   } catch (error) {
     if (!(error instanceof BackendError && UNCERTAIN.has(error.code))) throw error;
     context.logger.warn({ code: error.code }, 'instruction stream ended early; checking the session');
@@ -139,18 +160,20 @@ export const instructStage: Stage = {
       const settled = await settleUncertain(context, sessionId, sent);
       if (settled !== 'resend') {
         context.logger.info('instruction had landed before this attempt; not sending it again');
+        checkBuiltOnBase(context, settled);
         await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString() }, draft: settled });
         return;
       }
     } else {
       if (job.checkpoint.replayPending) await replayLineage(context, sessionId);
       const images = job.inputs.filter((input) => input.role !== 'audio').length;
-      const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length });
+      const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length }, { revision: Boolean(job.parentId) });
       const [before, creditsBefore] = await Promise.all([sessionDraft(context, sessionId), availableCredits(context)]);
       sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before), creditsBefore };
       await context.checkpoint({ instruction: sent });
     }
     const { draft, reply, creditsUsed } = await send(context, sessionId, sent);
+    checkBuiltOnBase(context, draft);
     await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft, creditsUsed });
   },
 };
