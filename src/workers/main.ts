@@ -131,6 +131,10 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     { records, uploads: new UploadFiles(redis, config.REDIS_PREFIX), storage, logger: logger.child({ component: 'retention' }) },
     { retentionDays: config.RETENTION_DAYS, everyMs: config.RETENTION_INTERVAL_S * 1000 },
   );
+  // a Redis that comes back without its data has lost the schedulers too
+  const reschedule = () =>
+    void Promise.all([watchdog.schedule(), retention.schedule()]).catch((error: unknown) => logger.warn({ err: error }, 'could not restore the watchdog and retention schedules'));
+  redis.on('ready', reschedule);
   // deliveries run in their own queue and worker, never inside a render job
   const deliveries = createWebhookDeliveryWorker(
     {
@@ -164,6 +168,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       await deliveries.close();
       await webhookQueue.close();
       creditsRefresh.stop();
+      redis.off('ready', reschedule);
       await watchdog.close();
       await retention.close();
       storage.close();

@@ -3,6 +3,7 @@ import type { JobRecords } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { RETENTION_QUEUE } from '../shared/queues.ts';
 import { logQueueErrors } from '../shared/redis.ts';
+import type { Scheduled } from './watchdog.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import { UPLOAD_TTL_S, type UploadFiles } from '../shared/upload-files.ts';
 
@@ -69,18 +70,21 @@ export async function startRetention(
   prefix: string,
   deps: RetentionDeps,
   settings: { retentionDays: number; everyMs: number },
-): Promise<{ close(): Promise<void> }> {
+): Promise<Scheduled> {
   const queue = new Queue(RETENTION_QUEUE, { connection, prefix });
   if (settings.retentionDays === 0) {
     await queue.removeJobScheduler('retention');
     await queue.close();
-    return { close: async () => undefined };
+    return { schedule: async () => undefined, close: async () => undefined };
   }
-  await queue.upsertJobScheduler('retention', { every: settings.everyMs }, { name: 'retention', opts: { removeOnComplete: true, removeOnFail: 100 } });
+  const schedule = async () =>
+    void (await queue.upsertJobScheduler('retention', { every: settings.everyMs }, { name: 'retention', opts: { removeOnComplete: true, removeOnFail: 100 } }));
+  await schedule();
   const worker = new Worker(RETENTION_QUEUE, async () => void (await expireOldFiles(deps, settings.retentionDays * DAY_MS)), { connection, prefix });
   worker.on('failed', (_job, error) => deps.logger.warn({ err: error }, 'retention run failed; the next one tries again'));
   logQueueErrors(deps.logger, queue, worker);
   return {
+    schedule,
     async close() {
       await worker.close();
       await queue.close();

@@ -44,19 +44,28 @@ export interface WatchdogDeps {
   retry: RetryPolicy;
 }
 
+/** A task on a BullMQ job scheduler. */
+export interface Scheduled {
+  /** (re)creates the scheduler: idempotent, for a Redis that came back without its data */
+  schedule(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /**
  * Runs the sweeps on a BullMQ job scheduler, so that across a fleet they run
  * once per interval, on whichever worker is free: jobs left running by a
  * vanished worker, and jobs left queued without a queue entry (for longer
  * than one interval, far longer than an API takes between the two writes).
  */
-export async function startWatchdog(connection: ConnectionOptions, prefix: string, deps: WatchdogDeps, everyMs: number): Promise<{ close(): Promise<void> }> {
+export async function startWatchdog(connection: ConnectionOptions, prefix: string, deps: WatchdogDeps, everyMs: number): Promise<Scheduled> {
   const maintenance = new Queue(MAINTENANCE_QUEUE, { connection, prefix });
   const renderQueue = createRenderQueue(connection, prefix, deps.retry);
   const batchQueue = new Queue(BATCH_QUEUE, { connection, prefix });
   const flows = new FlowProducer({ connection, prefix });
   const repair = { ...deps, renderQueue, batchQueue, flows };
-  await maintenance.upsertJobScheduler('watchdog', { every: everyMs }, { name: 'watchdog', opts: { removeOnComplete: true, removeOnFail: 100 } });
+  const schedule = async () =>
+    void (await maintenance.upsertJobScheduler('watchdog', { every: everyMs }, { name: 'watchdog', opts: { removeOnComplete: true, removeOnFail: 100 } }));
+  await schedule();
   const worker = new Worker(
     MAINTENANCE_QUEUE,
     async () => {
@@ -67,6 +76,7 @@ export async function startWatchdog(connection: ConnectionOptions, prefix: strin
   );
   logQueueErrors(deps.logger, maintenance, renderQueue, batchQueue, flows, worker);
   return {
+    schedule,
     async close() {
       await worker.close();
       await maintenance.close();

@@ -1,9 +1,12 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Queue } from 'bullmq';
 import { startPrivateRedis, type PrivateRedis } from '../../src/cli/private-redis.ts';
+import { MAINTENANCE_QUEUE, RETENTION_QUEUE } from '../../src/shared/queues.ts';
+import { createRedis } from '../../src/shared/redis.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 import { spawnWorker, stopWorker } from '../helpers/worker-process.ts';
@@ -113,5 +116,34 @@ describe('Redis stopped and restarted under a running API and worker', () => {
     // the same worker process ran it: it never exited
     expect(worker.exitCode).toBeNull();
     expect(worker.signalCode).toBeNull();
+  });
+
+  it('restores the maintenance schedules when Redis comes back without its data', async () => {
+    const exited = new Promise((resolve) => redis.process.once('exit', resolve));
+    redis.process.kill('SIGKILL');
+    await exited;
+    await rm(redisDir, { recursive: true, force: true });
+    await mkdir(redisDir);
+    redis = await startPrivateRedis({ port: redis.port, dir: redisDir, appendOnly: true });
+    await untilReady();
+
+    const connection = createRedis(redis.url);
+    const queues = [MAINTENANCE_QUEUE, RETENTION_QUEUE].map((name) => new Queue(name, { connection, prefix: service.config.REDIS_PREFIX }));
+    try {
+      // the worker's watchdog and retention run on BullMQ job schedulers, which lived in the lost data
+      for (;;) {
+        const schedulers = await Promise.all(queues.map((queue) => queue.getJobSchedulers()));
+        if (schedulers.every((list) => list.length > 0)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      await Promise.all(queues.map((queue) => queue.close()));
+      connection.disconnect();
+    }
+    const created = await submit();
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    expect((await waitForJob(service.url, id)).status).toBe('succeeded');
+    expect(worker.exitCode).toBeNull();
   });
 });
