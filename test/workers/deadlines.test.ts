@@ -13,12 +13,12 @@ import { serviceWithFaults, type FaultService } from '../helpers/fault-service.t
 describe('JOB_TIMEOUT_S: a job that takes too long fails and frees its worker', () => {
   let drill: FaultService;
   beforeAll(async () => {
-    drill = await serviceWithFaults({ JOB_TIMEOUT_S: '10', RENDER_TIMEOUT_S: '600' });
+    drill = await serviceWithFaults({ JOB_TIMEOUT_S: '15', RENDER_TIMEOUT_S: '600' });
   });
   afterAll(async () => drill?.service.close());
 
   it('fails a job whose render hangs past the deadline with job_timeout, cancels the render, and runs the next job', async () => {
-    await drill.engine('POST', '/_engine/faults', { kind: 'render-delay', seconds: 40 });
+    await drill.engine('POST', '/_engine/faults', { kind: 'render-delay', seconds: 90 });
     const late = await drill.runJob();
     expect(late.status).toBe('failed');
     expect(late.error).toMatchObject({ code: 'job_timeout', retryable: false });
@@ -36,13 +36,13 @@ describe('JOB_TIMEOUT_S: a job that takes too long fails and frees its worker', 
 describe('RENDER_TIMEOUT_S: a render that never ends is replaced once, then the job fails', () => {
   let drill: FaultService;
   beforeAll(async () => {
-    drill = await serviceWithFaults({ RENDER_TIMEOUT_S: '6', JOB_TIMEOUT_S: '600' });
+    drill = await serviceWithFaults({ RENDER_TIMEOUT_S: '12', JOB_TIMEOUT_S: '600' });
   });
   afterAll(async () => drill?.service.close());
   beforeEach(async () => drill.engine('DELETE', '/_engine/faults'));
 
   it('cancels a render that runs past the timeout and succeeds with one more render', async () => {
-    await drill.engine('POST', '/_engine/faults', { kind: 'render-delay', seconds: 40 });
+    await drill.engine('POST', '/_engine/faults', { kind: 'render-delay', seconds: 90 });
     const job = await drill.runJob();
     expect(job.status).toBe('succeeded');
     const record = await drill.service.records.get(job.id);
@@ -53,7 +53,7 @@ describe('RENDER_TIMEOUT_S: a render that never ends is replaced once, then the 
   });
 
   it('fails with render_timeout when the second render runs past it too', async () => {
-    await drill.engine('POST', '/_engine/faults', { kind: 'render-delay', seconds: 40, times: 2 });
+    await drill.engine('POST', '/_engine/faults', { kind: 'render-delay', seconds: 90, times: 2 });
     const job = await drill.runJob();
     expect(job.status).toBe('failed');
     expect(job.error).toMatchObject({ code: 'render_timeout', retryable: false });
