@@ -112,9 +112,23 @@ export interface JobRecord {
   batchId?: string;
   /** when retention deleted the job's files (RETENTION_DAYS after it finished); an expired job never changes status again */
   expiredAt?: string;
+  /** the BullMQ lock token of the attempt that runs the job: a worker's writes are refused once another attempt took the job over */
+  owner?: string;
 }
 
 export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
+
+/**
+ * A write made for an attempt that no longer owns its job (another worker
+ * took it over after this one's BullMQ lock lapsed): nothing was written, and
+ * the attempt must stop.
+ */
+export class SupersededError extends Error {
+  override name = 'SupersededError';
+  constructor(readonly jobId: string) {
+    super(`job ${jobId} is run by another attempt now; this one stops without writing`);
+  }
+}
 
 /** Fields stored as JSON inside the hash; the rest are plain strings or numbers. */
 const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents', 'lineage']);
@@ -214,17 +228,28 @@ export class JobRecords {
     return hash.id ? fromHash(hash) : undefined;
   }
 
-  async update(id: string, patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>): Promise<void> {
+  /**
+   * `owner` (here and in `checkpoint` and `transition`): write only while the
+   * record names that attempt as its owner, else throw SupersededError.
+   */
+  async update(id: string, patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>, owner?: string): Promise<void> {
     const hash = toHash(patch);
     if (Object.keys(hash).length === 0) return;
-    await UPDATE.run(this.redis, [this.key(id)], [this.eventsChannel(id), id, ...Object.entries(hash).flat()]);
+    const written = await UPDATE.run(this.redis, [this.key(id)], [this.eventsChannel(id), id, owner ?? '', ...Object.entries(hash).flat()]);
+    if (written !== 1) throw new SupersededError(id);
   }
 
   /** Merges into the checkpoint; a stage calls this before the next stage begins. */
-  async checkpoint(id: string, current: Checkpoint, patch: Checkpoint): Promise<Checkpoint> {
+  async checkpoint(id: string, current: Checkpoint, patch: Checkpoint, owner?: string): Promise<Checkpoint> {
     const next = { ...current, ...patch };
-    await this.redis.hset(this.key(id), 'checkpoint', JSON.stringify(next));
+    const written = await CHECKPOINT.run(this.redis, [this.key(id)], [owner ?? '', JSON.stringify(next)]);
+    if (written !== 1) throw new SupersededError(id);
     return next;
+  }
+
+  /** Whether the record names `owner` as the attempt that runs the job. */
+  async owns(id: string, owner: string): Promise<boolean> {
+    return (await this.redis.hget(this.key(id), 'owner')) === owner;
   }
 
   /**
@@ -238,6 +263,7 @@ export class JobRecords {
     to: JobStatus,
     patch: Partial<JobRecord> = {},
     clear: readonly (keyof JobRecord)[] = [],
+    owner?: string,
   ): Promise<boolean> {
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
     const moved = await TRANSITION.run(
@@ -251,8 +277,10 @@ export class JobRecords {
         JSON.stringify(clear),
         finishedAtMs === undefined ? '' : String(finishedAtMs),
         Date.now(),
+        owner ?? '',
       ],
     );
+    if (moved === -1) throw new SupersededError(id);
     return moved === 1;
   }
 
@@ -334,21 +362,32 @@ redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
 return {1, redis.call('LLEN', KEYS[4])}
 `);
 
-/** KEYS: the record; ARGV: its events channel, the id, then fields and values. */
+/** KEYS: the record; ARGV: its events channel, the id, the owner ('' for any), then fields and values. 0 when another attempt owns the job. */
 const UPDATE = new RedisScript(`
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+if ARGV[3] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[3] then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
 redis.call('PUBLISH', ARGV[1], ARGV[2])
+return 1
+`);
+
+/** KEYS: the record; ARGV: the owner ('' for any), the checkpoint (JSON). 0 when another attempt owns the job. */
+const CHECKPOINT = new RedisScript(`
+if ARGV[1] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'checkpoint', ARGV[2])
+return 1
 `);
 
 /**
  * KEYS: the record, the running set, the finished set, the queued set; ARGV:
  * channel, id, allowed statuses (JSON), fields to set (JSON), fields to
  * delete (JSON), end time in ms when the new status is terminal (else ''),
- * now (ms). An expired job never moves.
+ * now (ms), the owner ('' for any). An expired job never moves; -1 when
+ * another attempt owns the job.
  */
 const TRANSITION = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
 if not status then return 0 end
+if ARGV[8] ~= '' and redis.call('HGET', KEYS[1], 'owner') ~= ARGV[8] then return -1 end
 if redis.call('HEXISTS', KEYS[1], 'expiredAt') == 1 then return 0 end
 local allowed = cjson.decode(ARGV[3])
 for _, s in ipairs(allowed) do

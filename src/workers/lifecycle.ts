@@ -4,6 +4,7 @@ import { metrics } from '../shared/metrics/registry.ts';
 import type { Preset } from '../shared/presets.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
+import type { AttemptRecord } from './attempt-record.ts';
 import type { BatchSessions } from './batch-session.ts';
 import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';
 import { connectStage } from './stages/connect.ts';
@@ -52,17 +53,19 @@ export interface LifecycleDeps {
 
 /**
  * Drives one job through the stages, skipping those its checkpoint shows as
- * done, so a job picked up again resumes where it stopped.
+ * done, so a job picked up again resumes where it stopped. Every record write
+ * goes through `record`, so it stops (SupersededError) once another attempt
+ * owns the job.
  */
-export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: number, signal: AbortSignal): Promise<void> {
+export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, attempt: number, signal: AbortSignal): Promise<void> {
   signal.throwIfAborted();
-  const job = await deps.records.get(jobId);
+  const job = await deps.records.get(record.jobId);
   if (!job) {
-    deps.logger.warn({ job_id: jobId }, 'no record for queued job; dropping it');
+    deps.logger.warn({ job_id: record.jobId }, 'no record for queued job; dropping it');
     return;
   }
   const logger = deps.logger.child({ job_id: job.id, tenant: job.tenant, attempt });
-  const started = await deps.records.transition(job.id, ['queued', 'running'], 'running', {
+  const started = await record.take(['queued', 'running'], {
     startedAt: job.startedAt ?? new Date().toISOString(),
     attempts: job.attempts + 1,
   });
@@ -86,11 +89,11 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
       }
       if (key && !turn) turn = { key, end: await deps.batchSessions.takeTurn(key, signal) };
       const [from, to] = PROGRESS_SPAN[stage.step];
-      await deps.records.update(job.id, { stage: stage.name, progress: from });
+      await record.update({ stage: stage.name, progress: from });
       await deps.webhooks.emitJobProgress(job);
       logger.info({ stage: stage.name, step: stage.step }, 'stage started');
       const started = performance.now();
-      await stage.run(stageContext(deps, job, logger, signal, from, to));
+      await stage.run(stageContext(deps, record, job, logger, signal, from, to));
       const ms = performance.now() - started;
       metrics.stageSeconds.observe({ stage: stage.step }, ms / 1000);
       logger.info({ stage: stage.name, step: stage.step, ms: Math.round(ms) }, 'stage finished');
@@ -98,18 +101,18 @@ export async function runLifecycle(deps: LifecycleDeps, jobId: string, attempt: 
   } finally {
     await turn?.end();
   }
-  const succeeded = await deps.records.transition(job.id, ['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
+  const succeeded = await record.transition(['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
   if (succeeded) metrics.jobs.inc({ preset: job.preset, status: 'succeeded' });
   if (succeeded) await deps.webhooks.emitJobEvent('job.succeeded', job);
   else await deps.webhooks.reconcileJobEvents(job.id);
 }
 
-function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signal: AbortSignal, from: number, to: number): StageContext {
+function stageContext(deps: LifecycleDeps, record: AttemptRecord, job: JobRecord, logger: Logger, signal: AbortSignal, from: number, to: number): StageContext {
   let shown = from;
   return {
     job,
-    records: deps.records,
+    record,
     storage: deps.storage,
     logger,
     // the session belongs to the account of the token it was made with
@@ -121,11 +124,11 @@ function stageContext(deps: LifecycleDeps, job: JobRecord, logger: Logger, signa
       const value = Math.round(from + (to - from) * Math.min(1, Math.max(0, fraction)));
       if (value <= shown) return;
       shown = value;
-      await deps.records.update(job.id, { progress: value });
+      await record.update({ progress: value });
       await deps.webhooks.emitJobProgress(job);
     },
     async checkpoint(patch) {
-      job.checkpoint = await deps.records.checkpoint(job.id, job.checkpoint, patch);
+      job.checkpoint = await record.checkpoint(job.checkpoint, patch);
     },
   };
 }

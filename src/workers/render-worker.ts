@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import type { BackendTokenKind } from '../shared/job-record.ts';
+import { SupersededError, type BackendTokenKind } from '../shared/job-record.ts';
 import { metrics } from '../shared/metrics/registry.ts';
 import { QUEUE_METRICS } from '../shared/queue-set.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
+import { AttemptRecord } from './attempt-record.ts';
 import type { Cancellation } from './cancellation.ts';
 import { classifyError, type ClassifyContext } from './classify.ts';
 import { JobDeadline } from './job-deadline.ts';
@@ -43,14 +45,30 @@ async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<
  * it runs is stopped through its AbortSignal and ends quietly.
  */
 export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOptions): Worker<RenderJobData> {
-  const process = async (bullJob: Job<RenderJobData>, _token?: string, bullSignal?: AbortSignal) => {
+  const process = async (bullJob: Job<RenderJobData>, token?: string, bullSignal?: AbortSignal) => {
     const { jobId } = bullJob.data;
     const attempt = bullJob.attemptsMade + 1;
     const deadline = new JobDeadline((await deps.records.get(jobId))?.startedAt, options.jobTimeoutS);
     const signal = options.cancellation.start(jobId, bullSignal ? AbortSignal.any([bullSignal, deadline.signal]) : deadline.signal);
+    const owned = new AttemptRecord(deps.records, jobId, token ?? randomUUID());
     try {
-      await runLifecycle(deps, jobId, attempt, signal);
+      await attemptJob(bullJob, owned, attempt, signal, deadline);
     } catch (error) {
+      if (!(error instanceof SupersededError)) throw error;
+      // BullMQ refuses to finish the job with this attempt's stale lock, so returning changes nothing either
+      deps.logger.warn({ job_id: jobId, attempt }, 'another worker took this job over (this one lost its lock); this attempt stops without writing');
+    } finally {
+      deadline.clear();
+      options.cancellation.finish(jobId);
+    }
+  };
+
+  const attemptJob = async (bullJob: Job<RenderJobData>, owned: AttemptRecord, attempt: number, signal: AbortSignal, deadline: JobDeadline) => {
+    const { jobId } = bullJob.data;
+    try {
+      await runLifecycle(deps, owned, attempt, signal);
+    } catch (error) {
+      if (error instanceof SupersededError) throw error;
       const record = await deps.records.get(jobId);
       const where = { job_id: jobId, tenant: record?.tenant, stage: record?.stage, attempt };
       if (signal.aborted && record?.status === 'canceled') {
@@ -68,17 +86,17 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       const spent = attempt + (bullJob.data.rateLimited ?? 0);
       const attempts = bullJob.opts.attempts ?? 1;
       if (outcome.action === 'back-off' && spent < attempts) {
-        await deps.records.update(jobId, { error: failure.toInfo() });
+        await owned.update({ error: failure.toInfo() });
         await bullJob.updateData({ ...bullJob.data, rateLimited: (bullJob.data.rateLimited ?? 0) + 1 });
         await worker.rateLimit(outcome.delayMs);
         throw Worker.RateLimitError();
       }
       if (outcome.action === 'new-session') {
         if (record?.batchId && record.checkpoint.sessionId) await deps.batchSessions.forget(record.batchId, record.checkpoint.sessionId);
-        if (record) await deps.records.checkpoint(jobId, record.checkpoint, SESSION_SCOPED);
+        if (record) await owned.checkpoint(record.checkpoint, SESSION_SCOPED);
       }
       if (outcome.action === 'fail' || spent >= attempts) {
-        const failed = await deps.records.transition(jobId, ['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
+        const failed = await owned.transition(['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
         if (failed) {
           deps.logger.error({ ...where, code: failure.code }, 'job failed');
           metrics.jobs.inc({ preset: record?.preset ?? 'unknown', status: 'failed' });
@@ -86,11 +104,8 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         }
         throw new UnrecoverableError(failure.message);
       }
-      await deps.records.update(jobId, { error: failure.toInfo() });
+      await owned.update({ error: failure.toInfo() });
       throw failure;
-    } finally {
-      deadline.clear();
-      options.cancellation.finish(jobId);
     }
   };
   const worker: Worker<RenderJobData> = new Worker<RenderJobData>(RENDER_QUEUE, process, {
@@ -102,5 +117,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     maxStalledCount: options.maxStalledCount,
     metrics: QUEUE_METRICS,
   });
+  // e.g. a lock that could not be renewed, or a finish refused for a lost lock
+  worker.on('error', (error) => deps.logger.warn({ err: error }, 'render worker error'));
   return worker;
 }

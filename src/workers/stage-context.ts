@@ -1,7 +1,8 @@
 import type { BackendClient } from '../shared/backend/client.ts';
-import type { BackendTokenKind, Checkpoint, JobRecord, JobRecords, JobStage } from '../shared/job-record.ts';
+import type { BackendTokenKind, Checkpoint, JobRecord, JobStage } from '../shared/job-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { Storage } from '../shared/storage/storage.ts';
+import type { AttemptRecord } from './attempt-record.ts';
 import type { BatchSessions } from './batch-session.ts';
 
 /** A backend call made with the job's kind of token, else the fleet's current one (refreshed on 1001); `call` learns which kind it got. */
@@ -22,7 +23,8 @@ export interface WorkerSettings {
 /** What every stage gets: the job, its checkpoint, and the services to move it on. */
 export interface StageContext {
   job: JobRecord;
-  records: JobRecords;
+  /** the job's record as this attempt writes it (refused once another attempt owns the job) */
+  record: AttemptRecord;
   storage: Storage;
   logger: Logger;
   backend: BackendCall;

@@ -4,8 +4,12 @@ import type { Config } from '../../src/shared/config.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/i2v.js', import.meta.url));
 
-/** A worker in its own process (`i2v worker`), sharing the test's Redis prefix and storage, quick to notice crashed peers. */
-export function spawnWorker(config: Config, backendUrl: string, env: Record<string, string> = {}): ChildProcess {
+/**
+ * A worker in its own process (`i2v worker`), sharing the test's Redis prefix
+ * and storage, quick to notice crashed peers. `stdout: 'pipe'` keeps its log
+ * lines (set LOG_LEVEL in `env`) readable on `child.stdout`.
+ */
+export function spawnWorker(config: Config, backendUrl: string, env: Record<string, string> = {}, { stdout = 'ignore' }: { stdout?: 'ignore' | 'pipe' } = {}): ChildProcess {
   return spawn(process.execPath, [BIN, 'worker'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -20,7 +24,7 @@ export function spawnWorker(config: Config, backendUrl: string, env: Record<stri
       LOG_LEVEL: 'silent',
       ...env,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', stdout, 'ignore'],
   });
 }
 

@@ -98,10 +98,11 @@ function creditsReported(reply: CollectedReply): number | undefined {
   return amounts.length > 0 ? amounts.reduce((a, b) => a + b, 0) : undefined;
 }
 
-/** One /run_sse exchange, read to its end; `base` is restored as the session's draft first. */
+/** One /run_sse exchange, read to its end; `base` is restored as the session's draft first. Never for an attempt that another one has taken over (it would be charged twice). */
 async function exchange(context: StageContext, sessionId: string, text: string, base?: Draft): Promise<CollectedReply> {
   const reply = new ReplyAccumulator();
   let events = 0;
+  await context.record.assertOwner();
   await context.backend(async (client) => {
     for await (const event of client.runSse(sessionId, text, { signal: context.signal, ...(base && { stateDelta: { draft: base } }) })) {
       reply.add(event);

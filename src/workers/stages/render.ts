@@ -23,6 +23,7 @@ export const renderStage: Stage = {
     const id = job.checkpoint.renderId ?? renderIdFor(job.id);
     if (!job.checkpoint.renderId) await context.checkpoint({ renderId: id });
     const request = { id, sessionId: job.checkpoint.sessionId as string, draft: job.checkpoint.draft, output: { format: 'mp4', quality: 'high' } };
+    await context.record.assertOwner();
     try {
       await context.backend((client) => client.startRender(request, { signal: context.signal }));
     } catch (error) {

@@ -57,7 +57,7 @@ export const storeStage: Stage = {
     const scratch = await mkdtemp(path.join(tmpdir(), `i2v-${job.id}-`));
     const video = await storeRender(context, scratch, videoKey, posterKey).finally(() => rm(scratch, { recursive: true, force: true }));
     const draft = job.checkpoint.draft;
-    await context.records.update(job.id, {
+    await context.record.update({
       result: {
         videoKey,
         posterKey,

@@ -1,0 +1,40 @@
+import { SupersededError, type Checkpoint, type JobRecord, type JobRecords, type JobStatus } from '../shared/job-record.ts';
+
+/**
+ * A job's record as one attempt (one BullMQ pickup, named by its lock token)
+ * writes it. Every write is a compare-and-set on the record's `owner`: a
+ * worker that lost its BullMQ lock (frozen, or cut off from Redis for longer
+ * than WORKER_LOCK_MS) while another worker took the job over has its writes
+ * refused with SupersededError and stops, instead of overwriting the other's
+ * checkpoints or sending a second instruction.
+ */
+export class AttemptRecord {
+  constructor(
+    private readonly records: JobRecords,
+    readonly jobId: string,
+    /** the BullMQ lock token of this attempt */
+    readonly owner: string,
+  ) {}
+
+  /** Makes this attempt the job's owner, moving it to `running` from one of `from`. False when the job is not in one of them. */
+  take(from: readonly JobStatus[], patch: Partial<JobRecord>): Promise<boolean> {
+    return this.records.transition(this.jobId, from, 'running', { ...patch, owner: this.owner });
+  }
+
+  update(patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>): Promise<void> {
+    return this.records.update(this.jobId, patch, this.owner);
+  }
+
+  checkpoint(current: Checkpoint, patch: Checkpoint): Promise<Checkpoint> {
+    return this.records.checkpoint(this.jobId, current, patch, this.owner);
+  }
+
+  transition(from: readonly JobStatus[], to: JobStatus, patch: Partial<JobRecord> = {}, clear: readonly (keyof JobRecord)[] = []): Promise<boolean> {
+    return this.records.transition(this.jobId, from, to, patch, clear, this.owner);
+  }
+
+  /** Throws SupersededError unless this attempt still owns the job: called right before a request the backend charges for. */
+  async assertOwner(): Promise<void> {
+    if (!(await this.records.owns(this.jobId, this.owner))) throw new SupersededError(this.jobId);
+  }
+}
