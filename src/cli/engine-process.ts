@@ -16,6 +16,8 @@ export async function startEngineProcess(config: Config, logger: Logger): Promis
     faults: config.ENGINE_FAULTS,
     benchmark: config.ENGINE_BENCHMARK,
     renderConcurrency: config.ENGINE_RENDER_CONCURRENCY,
+    ttlMs: config.ENGINE_TTL_S * 1000,
+    maxDiskBytes: Math.floor(config.ENGINE_MAX_DISK_MB * 1024 * 1024),
   });
   logger.info({ url: engine.url }, 'embedded engine listening');
   return engine;

@@ -7,6 +7,7 @@ import { businessErrorHandler, EngineError, renderErrorHandler } from './envelop
 import { resolveEngineOptions, type EngineOptions } from './options.ts';
 import { benchmarkRenderFile } from './benchmark-clip.ts';
 import { ENDPOINT_OF_ROUTE, Faults } from './faults.ts';
+import { EngineHousekeeping } from './housekeeping.ts';
 import { RenderRunner } from './render-runner.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { authRoutes } from './routes/auth.ts';
@@ -29,6 +30,8 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
   const dirs = engineDirs(resolved.dataDir);
   await mkdir(dirs.rendersDir, { recursive: true });
   const renders = new RenderStore();
+  const sessions = new SessionStore();
+  const housekeeping = new EngineHousekeeping({ sessions, renders }, dirs, { ttlMs: resolved.ttlMs, maxBytes: resolved.maxDiskBytes }, resolved.logger.child({ component: 'housekeeping' }));
   const rendererLogger = resolved.logger.child({ component: 'renderer' });
   if (resolved.benchmark) {
     rendererLogger.warn('BENCHMARK MODE (ENGINE_BENCHMARK): renders skip ffmpeg and every one answers with the same pre-made 1 s test clip; never use this in production');
@@ -36,14 +39,16 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
   const ctx: EngineContext = {
     options: resolved,
     accounts: new AccountStore(resolved.initialCredits, resolved.staticTokens),
-    sessions: new SessionStore(),
+    sessions,
     renders,
+    housekeeping,
     faults: new Faults(),
     runner: new RenderRunner(
       dirs.rendersDir,
       resolved.renderConcurrency,
       rendererLogger,
       resolved.benchmark ? await benchmarkRenderFile(resolved.dataDir) : undefined,
+      () => void housekeeping.sweep(),
     ),
     ...dirs,
   };
@@ -68,7 +73,11 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
     renderRoutes(scope, ctx);
   });
   await app.register(async (scope) => fileRoutes(scope, ctx));
-  app.addHook('onClose', () => ctx.runner.close(renders.all()));
+  await housekeeping.start();
+  app.addHook('onClose', async () => {
+    housekeeping.stop();
+    await ctx.runner.close(renders.all());
+  });
   return app;
 }
 

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { sessionNotFound, tokenInvalid } from './envelope.ts';
 import type { ResolvedEngineOptions } from './options.ts';
 import type { Faults } from './faults.ts';
+import type { EngineHousekeeping } from './housekeeping.ts';
 import type { RenderRunner } from './render-runner.ts';
 import type { Account, AccountStore } from './store/accounts.ts';
 import type { RenderStore } from './store/renders.ts';
@@ -15,6 +16,8 @@ export interface EngineContext {
   sessions: SessionStore;
   renders: RenderStore;
   runner: RenderRunner;
+  /** frees expired sessions and renders, keeps the disk under its bound */
+  housekeeping: EngineHousekeeping;
   /** armed by the /_engine admin routes; none unless a test or an operator arms them */
   faults: Faults;
   rendersDir: string;
@@ -23,6 +26,7 @@ export interface EngineContext {
 
 export function engineDirs(dataDir: string) {
   return {
+    dataDir,
     rendersDir: path.join(dataDir, 'renders'),
     uploadsDir: (sessionId: string) => path.join(dataDir, 'uploads', sessionId),
   };

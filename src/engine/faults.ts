@@ -46,10 +46,12 @@ export const faultRuleSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('expire-tokens') }),
   /** every session is forgotten now (1002) */
   z.object({ kind: z.literal('forget-sessions') }),
+  /** every render is forgotten now (404 on poll), its output deleted, as if the backend had expired it */
+  z.object({ kind: z.literal('forget-renders') }),
 ]);
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
-type ArmedRule = Exclude<FaultRule, { kind: 'expire-tokens' | 'forget-sessions' }>;
+type ArmedRule = Exclude<FaultRule, { kind: 'expire-tokens' | 'forget-sessions' | 'forget-renders' }>;
 
 export class Faults {
   private armed: ArmedRule[] = [];

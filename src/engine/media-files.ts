@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { probeMedia } from '../shared/ffprobe.ts';
@@ -41,6 +41,7 @@ export async function describeUpload(file: { name: string; filename: string; pat
   if (!fileType || !media || !readable) throw new EngineError(4001, `${file.filename} is not a readable ${fileType ?? 'media'} file`);
   return {
     ...file,
+    sizeBytes: (await stat(file.path)).size,
     fileType,
     width: media.video?.width ?? 0,
     height: media.video?.height ?? 0,

@@ -47,6 +47,10 @@ export interface EngineOptions {
   dialect?: Partial<Dialect>;
   /** serve the /_engine admin routes that arm faults and list renders (ENGINE_FAULTS=1); off in production */
   faults?: boolean;
+  /** ENGINE_TTL_S: sessions (with their uploads) and finished renders (with their output) are freed this long after their last use */
+  ttlMs?: number;
+  /** ENGINE_MAX_DISK_MB: past it, the least recently used sessions and renders are freed first; uploads are refused (503) when even that leaves no room */
+  maxDiskBytes?: number;
   /** ENGINE_BENCHMARK: renders skip ffmpeg and answer with one small pre-made MP4, accounts start with credits for a billion instructions (benchmarks of the orchestration only) */
   benchmark?: boolean;
 }
@@ -66,6 +70,9 @@ export const DEFAULT_DIALECT: Dialect = {
   stateDelta: 'applied',
 };
 
+export const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
+export const DEFAULT_MAX_DISK_BYTES = 10 * 1024 * 1024 * 1024;
+
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
   return {
     dataDir: options.dataDir,
@@ -84,6 +91,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     renderConcurrency: options.renderConcurrency ?? 1,
     dialect: { ...DEFAULT_DIALECT, ...options.dialect },
     faults: options.faults ?? false,
+    ttlMs: options.ttlMs ?? DEFAULT_TTL_MS,
+    maxDiskBytes: options.maxDiskBytes ?? DEFAULT_MAX_DISK_BYTES,
     benchmark: options.benchmark ?? false,
   };
 }

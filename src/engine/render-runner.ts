@@ -40,6 +40,8 @@ export class RenderRunner {
     private readonly logger: Logger,
     /** replaced only by benchmark mode (benchmark-clip.ts) */
     private readonly renderFile: RenderFile = renderWithFfmpeg,
+    /** told when a render has ended (its output now takes disk space) */
+    private readonly onSettled: () => void = () => undefined,
   ) {}
 
   enqueue(job: RenderJob, resolve: ResolveLocalPath): void {
@@ -71,6 +73,7 @@ export class RenderRunner {
       this.running++;
       void this.run(next.job, next.resolve).finally(() => {
         this.running--;
+        this.onSettled();
         this.pump();
         if (this.running === 0) {
           for (const resolve of this.idle) resolve();

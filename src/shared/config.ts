@@ -120,6 +120,10 @@ const schema = z.object({
   ENGINE_FAULTS: z.stringbool().default(false),
   /** the engine's renders skip ffmpeg and answer with one pre-made test clip; for benchmarks only, refused with NODE_ENV=production */
   ENGINE_BENCHMARK: z.stringbool().default(false),
+  /** the engine frees a session (with its uploads) and a finished render (with its MP4) this long after their last use; fractions allowed */
+  ENGINE_TTL_S: z.coerce.number().positive().default(7 * 24 * 3600),
+  /** the engine's disk bound for uploads and renders: past it, the least recently used are freed first; fractions allowed */
+  ENGINE_MAX_DISK_MB: z.coerce.number().positive().default(10_240),
   MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(200),
   /** a picture declaring more pixels is refused before it is decoded */
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(100_000_000),

@@ -54,11 +54,19 @@ export interface Checkpoint {
    * before it is sent (the parent's draft; after a lost session, the rebuilt one)
    */
   baseDraft?: Draft;
+  /**
+   * the files `draft` points at, kept when the backend lost their session: the
+   * upload stage moves the draft onto the files uploaded again, so the saved
+   * draft is rendered without a second instruction
+   */
+  draftFiles?: BackendFileRef[];
   renderId?: string;
   /** which render of the job this is (1, 2, …): each failed or timed-out render is replaced by one with the next number */
   renderAttempt?: number;
-  /** the renderAttempt before the job's latest run of renders (set when it failed for good, so a retry may render twice again) */
+  /** the renderAttempt before the job's latest run of renders (set when it failed for good, so a retry may render twice again); renders the backend lost move it on too, as they did not fail */
   rendersCountFrom?: number;
+  /** renders of this run the backend no longer knew (404: restarted, or expired) and that were exported again from the saved draft */
+  rendersLost?: number;
   renderStartedAt?: string;
   renderOutputUrl?: string;
   /** a revision in a new session must first replay its parents' instructions (the backend lost the old one) */

@@ -9,6 +9,7 @@ import type { Cancellation } from './cancellation.ts';
 import { classifyError, type ClassifyContext } from './classify.ts';
 import { JobDeadline } from './job-deadline.ts';
 import { runLifecycle, type LifecycleDeps } from './lifecycle.ts';
+import { checkpointAfterSessionLoss } from './session-loss.ts';
 
 export interface RenderWorkerOptions {
   connection: ConnectionOptions;
@@ -24,9 +25,6 @@ export interface RenderWorkerOptions {
   /** what the error classification needs to know about the deployment, for a job whose session has this kind of token */
   classifyContext(token?: BackendTokenKind): Promise<ClassifyContext>;
 }
-
-/** Checkpoints that belong to a backend session, dropped when the backend loses it (1002). */
-const SESSION_SCOPED = { sessionId: undefined, sessionToken: undefined, uploaded: undefined, instruction: undefined, draft: undefined, baseDraft: undefined, renderId: undefined, renderStartedAt: undefined, renderOutputUrl: undefined, renderAttempt: undefined, rendersCountFrom: undefined, replayPending: undefined };
 
 /** A canceled job's render is stopped at the backend too, so it spends nothing more. */
 async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<void> {
@@ -93,7 +91,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       }
       if (outcome.action === 'new-session') {
         if (record?.batchId && record.checkpoint.sessionId) await deps.batchSessions.forget(record.batchId, record.checkpoint.sessionId);
-        if (record) await owned.checkpoint(record.checkpoint, SESSION_SCOPED);
+        if (record) await owned.checkpoint(record.checkpoint, checkpointAfterSessionLoss(record.checkpoint));
       }
       if (outcome.action === 'fail' || spent >= attempts) {
         const failed = await owned.transition(['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });

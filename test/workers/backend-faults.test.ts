@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobRecords } from '../../src/shared/job-record.ts';
+import type { JobRecord, JobRecords } from '../../src/shared/job-record.ts';
+import { renderIdFor } from '../../src/workers/stages/render.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 
@@ -42,14 +43,24 @@ describe('the lifecycle meets every backend error and fault', () => {
   const arm = (rule: unknown) => engine('POST', '/_engine/faults', rule);
   const stats = (): Promise<EngineStats> => engine('GET', '/_engine/stats');
 
-  /** Runs one small job to its end; returns it with what the engine did for it. */
-  async function runJob(): Promise<{ job: Record<string, any>; instructions: number; renders: number; sessions: number }> {
-    const before = await stats();
+  /** Submits one small job; returns its id. */
+  async function submitJob(): Promise<string> {
     const form = new FormData();
     form.append('images', photo, 'p.jpg');
     form.append('options', JSON.stringify({ duration_s: 1, aspect_ratio: '1:1', resolution: '720p' }));
     const created = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form });
-    const job = await waitForJob(service.url, ((await created.json()) as { id: string }).id);
+    return ((await created.json()) as { id: string }).id;
+  }
+
+  /** Waits until the job's record (checkpoints included) satisfies `reached`. */
+  async function untilRecord(id: string, reached: (job: JobRecord) => boolean): Promise<void> {
+    for (let job = await records.get(id); !job || !reached(job); job = await records.get(id)) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  /** Runs one small job to its end; returns it with what the engine did for it. */
+  async function runJob(): Promise<{ job: Record<string, any>; instructions: number; renders: number; sessions: number }> {
+    const before = await stats();
+    const job = await waitForJob(service.url, await submitJob());
     const after = await stats();
     const known = new Set(before.sessions.map((s) => s.id));
     const fresh = after.sessions.filter((s) => !known.has(s.id));
@@ -137,14 +148,36 @@ describe('the lifecycle meets every backend error and fault', () => {
     expect([twice.instructions, twice.renders]).toEqual([1, 2]);
   });
 
+  it('a render the backend forgot (404 on poll) is exported again from the saved draft under a new id, in the same attempt and session, with one instruction', async () => {
+    await arm({ kind: 'render-delay', seconds: 3 });
+    const id = await submitJob();
+    await untilRecord(id, (job) => Boolean(job.checkpoint.renderStartedAt));
+    await engine('POST', '/_engine/faults', { kind: 'forget-renders' });
+    const job = await waitForJob(service.url, id);
+    expect(job).toMatchObject({ status: 'succeeded', attempts: 1 });
+    const { checkpoint } = (await records.get(id)) as JobRecord;
+    expect(checkpoint.renderId).toBe(renderIdFor(id, 2));
+    const session = (await stats()).sessions.find((s) => s.id === checkpoint.sessionId);
+    expect(session).toMatchObject({ instructions: 1, renders: 1 });
+  });
+
+  it('a render lost a second time fails the job as render_lost, with one instruction', async () => {
+    await arm({ kind: 'render-delay', seconds: 3, times: 2 });
+    const id = await submitJob();
+    await untilRecord(id, (job) => Boolean(job.checkpoint.renderStartedAt));
+    await engine('POST', '/_engine/faults', { kind: 'forget-renders' });
+    await untilRecord(id, (job) => job.checkpoint.renderId === renderIdFor(id, 2) && Boolean(job.checkpoint.renderStartedAt));
+    await engine('POST', '/_engine/faults', { kind: 'forget-renders' });
+    const job = await waitForJob(service.url, id);
+    expect(job).toMatchObject({ status: 'failed', error: { code: 'render_lost', retryable: false } });
+    const { checkpoint } = (await records.get(id)) as JobRecord;
+    expect((await stats()).sessions.find((s) => s.id === checkpoint.sessionId)).toMatchObject({ instructions: 1 });
+  });
+
   it('cancelling a job while it renders cancels the render at the backend too', async () => {
     await arm({ kind: 'render-delay', seconds: 3 });
-    const form = new FormData();
-    form.append('images', photo, 'p.jpg');
-    form.append('options', JSON.stringify({ duration_s: 1, aspect_ratio: '1:1', resolution: '720p' }));
-    const created = await fetch(`${service.url}/v1/jobs`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form });
-    const { id } = (await created.json()) as { id: string };
-    for (let job = await records.get(id); !job?.checkpoint.renderStartedAt; job = await records.get(id)) await new Promise((r) => setTimeout(r, 20));
+    const id = await submitJob();
+    await untilRecord(id, (job) => Boolean(job.checkpoint.renderStartedAt));
     const canceled = await fetch(`${service.url}/v1/jobs/${id}/cancel`, { method: 'POST', headers: { authorization: 'Bearer dev-key' } });
     expect(canceled.status).toBe(200);
     const renderId = (await records.get(id))?.checkpoint.renderId;

@@ -12,16 +12,19 @@ import { faultRuleSchema, type FaultRule } from '../faults.ts';
 export function adminRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const rules = z.union([faultRuleSchema, z.array(faultRuleSchema)]);
 
-  const apply = (rule: FaultRule) => {
+  const apply = async (rule: FaultRule) => {
     if (rule.kind === 'expire-tokens') ctx.accounts.expireAll();
     else if (rule.kind === 'forget-sessions') ctx.sessions.clear();
-    else ctx.faults.arm(rule);
+    else if (rule.kind === 'forget-renders') {
+      for (const render of ctx.renders.all()) ctx.runner.cancel(render);
+      await ctx.housekeeping.forgetRenders();
+    } else ctx.faults.arm(rule);
   };
 
   app.post('/_engine/faults', async (request) => {
     const parsed = rules.safeParse(request.body);
     if (!parsed.success) throw new EngineError(400, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-    (Array.isArray(parsed.data) ? parsed.data : [parsed.data]).forEach(apply);
+    for (const rule of Array.isArray(parsed.data) ? parsed.data : [parsed.data]) await apply(rule);
     return okBody({ armed: ctx.faults.list() });
   });
 
@@ -38,10 +41,16 @@ export function adminRoutes(app: FastifyInstance, ctx: EngineContext): void {
     }),
   );
 
-  app.get('/_engine/stats', async () =>
-    okBody({
+  app.get('/_engine/stats', async () => {
+    const disk = ctx.housekeeping.usage();
+    return okBody({
       tokens_issued: ctx.accounts.issuedCount,
+      /** bytes of uploads and outputs on disk, against ENGINE_MAX_DISK_MB */
+      disk: { used_bytes: disk.usedBytes, max_bytes: disk.maxBytes, files: disk.files },
+      /** what expiry (ENGINE_TTL_S) and the disk bound freed since the engine started */
+      freed: ctx.housekeeping.freed,
+      renders_held: [...ctx.renders.all()].length,
       sessions: ctx.sessions.all().map((s) => ({ id: s.id, user_id: s.userId, instructions: s.instructions, renders: [...ctx.renders.all()].filter((r) => r.sessionId === s.id).length })),
-    }),
-  );
+    });
+  });
 }

@@ -101,6 +101,7 @@ export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
       draft: draft.data,
       status: 'pending',
       progress: INITIAL_PROGRESS,
+      lastUsedAt: Date.now(),
       abort: new AbortController(),
     };
     const accepted = renderOkBody({ id, status: job.status, progress: job.progress });

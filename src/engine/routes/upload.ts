@@ -98,6 +98,7 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.post<{ Params: { user: string; sid: string } }>('/api/upload-video/nemo_agent/:user/:sid', async (request) => {
     const account = requireAccount(ctx, request);
     const session = requireSession(ctx, account, request.params.user, request.params.sid);
+    await ctx.housekeeping.makeRoom(session, Number(request.headers['content-length']) || 0);
     const dir = ctx.uploadsDir(session.id);
     await mkdir(dir, { recursive: true });
     const saved: SavedFile[] = [];

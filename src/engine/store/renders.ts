@@ -16,6 +16,8 @@ export interface RenderJob {
   durationS?: number;
   sizeBytes?: number;
   error?: string;
+  /** ms; a finished render expires ENGINE_TTL_S after its last poll */
+  lastUsedAt: number;
   /** aborts the render's ffmpeg */
   abort: AbortController;
 }
@@ -33,9 +35,16 @@ export class RenderStore {
     return this.renders.has(id);
   }
 
+  /** A render only exists for its owner; finding it counts as a use. */
   find(id: string, userId: string): RenderJob | undefined {
     const job = this.renders.get(id);
-    return job?.userId === userId ? job : undefined;
+    if (job?.userId !== userId) return undefined;
+    job.lastUsedAt = Date.now();
+    return job;
+  }
+
+  delete(id: string): void {
+    this.renders.delete(id);
   }
 
   all(): IterableIterator<RenderJob> {

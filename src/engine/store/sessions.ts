@@ -17,6 +17,7 @@ export interface StoredFile {
   durationS: number;
   fps: number;
   hash: string;
+  sizeBytes: number;
 }
 
 /** A timeline the session's agent made: the draft, the request it was built from and the media it shows. */
@@ -47,13 +48,27 @@ export interface Session {
   timelines: Timeline[];
   /** instructions this session has been charged for */
   instructions: number;
+  /** ms; the session expires ENGINE_TTL_S after its last use */
+  lastUsedAt: number;
 }
 
 export class SessionStore {
   private readonly sessions = new Map<string, Session>();
 
   create(userId: string, language: string): Session {
-    const session: Session = { id: newSessionId(), taskId: newTaskId(), userId, language, files: [], latestUpload: [], uploadedSinceDraft: false, timeline: null, timelines: [], instructions: 0 };
+    const session: Session = {
+      id: newSessionId(),
+      taskId: newTaskId(),
+      userId,
+      language,
+      files: [],
+      latestUpload: [],
+      uploadedSinceDraft: false,
+      timeline: null,
+      timelines: [],
+      instructions: 0,
+      lastUsedAt: Date.now(),
+    };
     this.sessions.set(session.id, session);
     return session;
   }
@@ -67,9 +82,15 @@ export class SessionStore {
     this.sessions.clear();
   }
 
-  /** A session only exists for its owner. */
+  /** A session only exists for its owner; finding it counts as a use. */
   find(sessionId: string, userId: string): Session | undefined {
     const session = this.sessions.get(sessionId);
-    return session?.userId === userId ? session : undefined;
+    if (session?.userId !== userId) return undefined;
+    session.lastUsedAt = Date.now();
+    return session;
+  }
+
+  delete(sessionId: string): void {
+    this.sessions.delete(sessionId);
   }
 }

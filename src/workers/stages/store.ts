@@ -7,6 +7,7 @@ import { probeMedia } from '../../shared/ffprobe.ts';
 import { localFileInput } from '../../shared/ffmpeg-input.ts';
 import { runProcess } from '../../shared/process.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
+import { isUnknownRender, replaceLostRender } from './lost-render.ts';
 
 const POSTER_TIMEOUT_MS = 60_000;
 
@@ -30,7 +31,12 @@ async function storeRender(context: StageContext, scratch: string, videoKey: str
   const videoPath = path.join(scratch, 'video.mp4');
   const posterPath = path.join(scratch, 'poster.jpg');
   const url = context.job.checkpoint.renderOutputUrl as string;
-  await context.backend((client) => client.downloadToFile(url, videoPath, { signal: context.signal, maxBytes: context.settings.maxDownloadBytes }));
+  await context.backend((client) => client.downloadToFile(url, videoPath, { signal: context.signal, maxBytes: context.settings.maxDownloadBytes })).catch(async (error: unknown) => {
+    if (!isUnknownRender(error)) throw error;
+    // the output is gone (the backend expired it): the next attempt exports the saved draft again
+    await replaceLostRender(context, context.job.checkpoint.renderId as string);
+    throw new JobError('render_lost', 'The backend no longer has the rendered video; exporting it again.', true);
+  });
   await context.progress(0.5);
   const media = await probeMedia(videoPath, { signal: context.signal });
   if (!media.video || media.durationS <= 0) {

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import { JobError } from '../../shared/errors.ts';
 import { fetchToFile } from '../../shared/fetch-guard.ts';
-import type { JobInput } from '../../shared/job-record.ts';
+import type { BackendFileRef, Checkpoint, JobInput } from '../../shared/job-record.ts';
 import { claimConflict } from '../../shared/media-claims.ts';
 import { ObjectNotFoundError } from '../../shared/storage/storage.ts';
+import { rebaseDraft } from '../draft-rebase.ts';
 import { checkPicture } from '../picture-check.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 
@@ -97,6 +98,24 @@ function timelineOrder(inputs: readonly JobInput[]): JobInput[] {
   return [...inputs.filter((input) => input.role !== 'audio'), ...inputs.filter((input) => input.role === 'audio')];
 }
 
+/**
+ * A draft saved in a session the backend lost, moved onto the files just
+ * uploaded into the new one, so it is rendered without a second instruction.
+ * A draft that names files it cannot move was lost with the old session: it
+ * is dropped with its instruction, which is then sent again.
+ */
+function savedDraftOnto(context: StageContext, files: BackendFileRef[]): Checkpoint {
+  const { draft, draftFiles } = context.job.checkpoint;
+  if (!draftFiles) return {};
+  const moved = draft && rebaseDraft(draft, draftFiles, files);
+  if (moved) {
+    context.logger.info('the saved draft moved into the new session; not sending the instruction again');
+    return { draft: moved, draftFiles: undefined };
+  }
+  context.logger.warn('the saved draft names files the new session does not have; sending the instruction again');
+  return { draft: undefined, draftFiles: undefined, instruction: undefined };
+}
+
 /** Every input goes to the backend once; its file references are checkpointed. */
 export const uploadStage: Stage = {
   step: 'upload',
@@ -110,7 +129,8 @@ export const uploadStage: Stage = {
       const uploaded = await withLocalInputs(context, inputs, scratch, (files) =>
         context.backend((client) => client.uploadFiles(sessionId, files, { signal: context.signal })),
       );
-      await context.checkpoint({ uploaded: uploaded.map((f) => ({ filename: f.filename, fileType: f.fileType, cdnUrl: f.cdnUrl })) });
+      const files = uploaded.map((f) => ({ filename: f.filename, fileType: f.fileType, cdnUrl: f.cdnUrl }));
+      await context.checkpoint({ uploaded: files, ...savedDraftOnto(context, files) });
     } catch (error) {
       if (error instanceof ObjectNotFoundError) {
         throw new JobError('input_missing', 'An input file is no longer stored (uploads and inputs are deleted RETENTION_DAYS after they arrive); send the job again with the file.');
