@@ -12,6 +12,8 @@ import { dropPrefix } from './redis-keys.ts';
 
 export interface StackOptions {
   workers: number;
+  /** extra environment of every process (API, workers, engine) */
+  env?: Record<string, string>;
   /** extra environment of the workers (WORKER_CONCURRENCY, …) */
   workerEnv?: Record<string, string>;
   /** node flags of the workers, e.g. --cpu-prof */
@@ -53,6 +55,7 @@ export class BenchStack {
       BACKEND_URL: engineUrl,
       BACKEND_POLL_INTERVAL_MS: '50',
       RATE_LIMIT_PER_MINUTE: '1000000000',
+      ...options.env,
     });
     const engine = spawnI2v(
       'engine',

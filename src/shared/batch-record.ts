@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { WebhookEvent } from './job-record.ts';
+import { RedisScript } from './redis-script.ts';
 
 /** A batch: jobs submitted together, followed together, reported once when the last one ends. */
 export interface BatchRecord {
@@ -51,12 +52,24 @@ export class BatchRecords {
     return record as unknown as BatchRecord;
   }
 
-  /** Marks the batch complete once; true for the caller that did it (so `batch.completed` is sent once). */
-  async complete(id: string, at: string): Promise<boolean> {
-    return (await this.redis.hsetnx(this.key(id), 'completedAt', at)) === 1;
+  /**
+   * Marks the batch complete once; true for the caller that did it (so
+   * `batch.completed` is sent once). The batch and its session are kept
+   * `keepS` more (HISTORY_DAYS), then Redis drops them.
+   */
+  async complete(id: string, at: string, keepS: number): Promise<boolean> {
+    return (await COMPLETE.run(this.redis, [this.key(id), this.sessionKey(id)], [at, Math.max(1, Math.round(keepS))])) === 1;
   }
 
   async markCanceled(id: string, at: string): Promise<void> {
     await this.redis.hsetnx(this.key(id), 'canceledAt', at);
   }
 }
+
+/** KEYS: the batch, its session; ARGV: completedAt, seconds to keep them. 1 for the call that completed it. */
+const COMPLETE = new RedisScript(`
+local first = redis.call('HSETNX', KEYS[1], 'completedAt', ARGV[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
+return first
+`);

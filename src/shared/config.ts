@@ -99,8 +99,10 @@ const schema = z.object({
   S3_TIMEOUT_S: z.coerce.number().positive().max(600).default(30),
   /** days after a job finishes (or a file is uploaded) before its files are deleted; fractions allowed; 0 keeps them forever */
   RETENTION_DAYS: z.coerce.number().min(0).default(7),
-  /** how often workers delete files past RETENTION_DAYS */
+  /** how often workers delete files past RETENTION_DAYS and records past HISTORY_DAYS */
   RETENTION_INTERVAL_S: z.coerce.number().positive().default(3600),
+  /** days after a job (or batch) ends before its record leaves Redis, its files with it if still there; webhook deliveries are kept 7 days or this, whichever is shorter; fractions allowed */
+  HISTORY_DAYS: z.coerce.number().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BACKEND_URL: z.union([z.literal(''), z.url()]).default(''),
   NEMO_TOKEN: z.string().default(''),

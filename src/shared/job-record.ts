@@ -207,6 +207,11 @@ export class JobRecords {
     return `${this.prefix}:finished`;
   }
 
+  /** ids of every ended job, scored by when it ended (ms), kept by `transition`; records past HISTORY_DAYS are deleted from it */
+  historySet(): string {
+    return `${this.prefix}:history`;
+  }
+
   /** ids of the jobs whose status is `queued`, scored by when they became queued (ms), kept by `create` and `transition`; the watchdog reads it */
   queuedSet(): string {
     return `${this.prefix}:queued`;
@@ -276,7 +281,7 @@ export class JobRecords {
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
     const moved = await TRANSITION.run(
       this.redis,
-      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet()],
+      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet(), this.historySet()],
       [
         this.eventsChannel(id),
         id,
@@ -320,6 +325,26 @@ export class JobRecords {
 
   async forgetFinished(id: string): Promise<void> {
     await this.redis.zrem(this.finishedSet(), id);
+  }
+
+  /** Up to `count` ids of jobs that ended before `cutoffMs`, oldest first, from the `offset`th on. */
+  async endedBefore(cutoffMs: number, offset: number, count: number): Promise<string[]> {
+    return this.redis.zrangebyscore(this.historySet(), '-inf', cutoffMs, 'LIMIT', offset, count);
+  }
+
+  /**
+   * Deletes the record of a job that ended before `cutoffMs` and is marked
+   * expired (its files are gone; it never changes status again), with its
+   * entries in the tenant index and the sets. 'kept' when it is not due.
+   */
+  async deleteEnded(id: string, cutoffMs: number): Promise<'deleted' | 'gone' | 'kept'> {
+    const tenant = await this.redis.hget(this.key(id), 'tenant');
+    const outcome = await DELETE_ENDED.run(
+      this.redis,
+      [this.key(id), tenant === null ? '' : this.tenantIndex(tenant), this.historySet(), this.finishedSet(), this.queuedSet(), this.runningSet()],
+      [id, cutoffMs],
+    );
+    return outcome === 1 ? 'deleted' : outcome === 2 ? 'gone' : 'kept';
   }
 
   /** Up to `count` ids of jobs that became queued before `cutoffMs`, oldest first, from the `offset`th on. */
@@ -386,7 +411,8 @@ return 1
 `);
 
 /**
- * KEYS: the record, the running set, the finished set, the queued set; ARGV:
+ * KEYS: the record, the running set, the finished set, the queued set, the
+ * history set; ARGV:
  * channel, id, allowed statuses (JSON), fields to set (JSON), fields to
  * delete (JSON), end time in ms when the new status is terminal (else ''),
  * now (ms), the owner ('' for any). An expired job never moves; -1 when
@@ -408,12 +434,38 @@ for _, s in ipairs(allowed) do
     if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
     if fields['status'] == 'running' then redis.call('SADD', KEYS[2], ARGV[2]) else redis.call('SREM', KEYS[2], ARGV[2]) end
     if fields['status'] == 'queued' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2]) else redis.call('ZREM', KEYS[4], ARGV[2]) end
-    if ARGV[6] ~= '' then redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2]) else redis.call('ZREM', KEYS[3], ARGV[2]) end
+    if ARGV[6] ~= '' then
+      redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2])
+      redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2])
+    else
+      redis.call('ZREM', KEYS[3], ARGV[2])
+      redis.call('ZREM', KEYS[5], ARGV[2])
+    end
     redis.call('PUBLISH', ARGV[1], ARGV[2])
     return 1
   end
 end
 return 0
+`);
+
+/**
+ * KEYS: the record, the tenant index ('' when the record is gone), the
+ * history, finished and queued sets, the running set; ARGV: id, cutoff (ms).
+ * 1 deleted, 2 already gone (its history entry dropped), 0 not due.
+ */
+const DELETE_ENDED = new RedisScript(`
+local ended = redis.call('ZSCORE', KEYS[3], ARGV[1])
+if not ended or tonumber(ended) > tonumber(ARGV[2]) then return 0 end
+local gone = redis.call('EXISTS', KEYS[1]) == 0
+if not gone and redis.call('HEXISTS', KEYS[1], 'expiredAt') == 0 then return 0 end
+redis.call('DEL', KEYS[1])
+if KEYS[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('ZREM', KEYS[5], ARGV[1])
+redis.call('SREM', KEYS[6], ARGV[1])
+if gone then return 2 end
+return 1
 `);
 
 /**

@@ -25,13 +25,18 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
+/** How long BullMQ keeps a job once it has ended (the job records keep the history). */
+const ENDED_JOBS_KEPT: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = {
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600 },
+};
+
 /** How every render job is kept and retried, alone or as a batch's child. */
 export function renderJobOptions(retry: RetryPolicy): JobsOptions {
   return {
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs, jitter: 0.5 },
-    removeOnComplete: { age: 24 * 3600, count: 10_000 },
-    removeOnFail: { age: 7 * 24 * 3600 },
+    ...ENDED_JOBS_KEPT,
   };
 }
 
@@ -41,7 +46,7 @@ export function batchFlow(batchId: string, jobIds: readonly string[], retry: Ret
     name: 'batch',
     queueName: BATCH_QUEUE,
     data: { batchId } satisfies BatchJobData,
-    opts: { jobId: batchId },
+    opts: { jobId: batchId, ...ENDED_JOBS_KEPT },
     children: jobIds.map((jobId) => ({
       name: 'render',
       queueName: RENDER_QUEUE,

@@ -8,6 +8,8 @@ export interface BatchWorkerDeps {
   records: JobRecords;
   batches: BatchRecords;
   logger: Logger;
+  /** HISTORY_DAYS in seconds: how long a completed batch's record is kept */
+  historyS: number;
   /** called when the batch's last item has ended (again if that run was interrupted; it must be idempotent) */
   onCompleted(batch: BatchRecord, jobs: JobRecord[]): Promise<void>;
 }
@@ -22,7 +24,7 @@ export function createBatchWorker(deps: BatchWorkerDeps, connection: ConnectionO
     async (job) => {
       const batch = await deps.batches.get(job.data.batchId);
       if (!batch) return;
-      const first = await deps.batches.complete(batch.id, new Date().toISOString());
+      const first = await deps.batches.complete(batch.id, new Date().toISOString(), deps.historyS);
       const completed = (await deps.batches.get(batch.id)) as BatchRecord;
       const jobs = await deps.records.getMany(batch.jobIds);
       if (first) deps.logger.info({ batch_id: batch.id, jobs: jobs.length }, 'batch completed');

@@ -106,6 +106,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       records,
       batches,
       logger,
+      historyS: config.HISTORY_DAYS * 86_400,
       onCompleted: async (batch, jobs) =>
         void (await webhooks.emitter.emitBatchEvent({
           tenant: batch.tenant,
@@ -129,7 +130,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     redis,
     config.REDIS_PREFIX,
     { records, uploads: new UploadFiles(redis, config.REDIS_PREFIX), storage, logger: logger.child({ component: 'retention' }) },
-    { retentionDays: config.RETENTION_DAYS, everyMs: config.RETENTION_INTERVAL_S * 1000 },
+    { retentionDays: config.RETENTION_DAYS, historyDays: config.HISTORY_DAYS, everyMs: config.RETENTION_INTERVAL_S * 1000 },
   );
   // a Redis that comes back without its data has lost the schedulers too
   const reschedule = () =>

@@ -33,19 +33,7 @@ export interface RetentionRun {
  * never the whole keyspace or the storage listing.
  */
 export async function expireOldFiles(deps: RetentionDeps, retentionMs: number, now = Date.now()): Promise<RetentionRun> {
-  const cutoff = now - retentionMs;
-  const expiredAt = new Date(now).toISOString();
-  const run: RetentionRun = { jobs: [], uploads: [] };
-  for (let ids = await deps.records.finishedBefore(cutoff, PAGE); ids.length > 0; ids = await deps.records.finishedBefore(cutoff, PAGE)) {
-    for (const id of ids) {
-      // not marked: retried (and ended again later) or gone since it was listed; the index no longer lists it here
-      if (!(await deps.records.markExpired(id, cutoff, expiredAt))) continue;
-      await deps.storage.remove(`inputs/${id}`);
-      await deps.storage.remove(`outputs/${id}`);
-      await deps.records.forgetFinished(id);
-      run.jobs.push(id);
-    }
-  }
+  const run: RetentionRun = { jobs: await expireJobFiles(deps, now - retentionMs, new Date(now).toISOString()), uploads: [] };
   const uploadCutoff = now - Math.max(retentionMs, UPLOAD_TTL_S * 1000);
   for (let keys = await deps.uploads.uploadedBefore(uploadCutoff, PAGE); keys.length > 0; keys = await deps.uploads.uploadedBefore(uploadCutoff, PAGE)) {
     for (const key of keys) {
@@ -60,27 +48,64 @@ export async function expireOldFiles(deps: RetentionDeps, retentionMs: number, n
   return run;
 }
 
+/** Marks expired, and deletes the files of, every job that ended before `cutoff` and still has them; returns their ids. */
+async function expireJobFiles(deps: RetentionDeps, cutoff: number, expiredAt: string): Promise<string[]> {
+  const expired: string[] = [];
+  for (let ids = await deps.records.finishedBefore(cutoff, PAGE); ids.length > 0; ids = await deps.records.finishedBefore(cutoff, PAGE)) {
+    for (const id of ids) {
+      // not marked: retried (and ended again later) or gone since it was listed; the index no longer lists it here
+      if (!(await deps.records.markExpired(id, cutoff, expiredAt))) continue;
+      await deps.storage.remove(`inputs/${id}`);
+      await deps.storage.remove(`outputs/${id}`);
+      await deps.records.forgetFinished(id);
+      expired.push(id);
+    }
+  }
+  return expired;
+}
+
 /**
- * Runs `expireOldFiles` on a BullMQ job scheduler, so across a fleet it runs
- * once per interval on whichever worker is free. RETENTION_DAYS=0 removes
- * the scheduler: files are kept forever.
+ * Deletes the records of jobs that ended more than `historyMs` before `now`
+ * (HISTORY_DAYS), with their index entries; files still stored (RETENTION_DAYS
+ * of 0 or longer than the history) are deleted first, the same way retention
+ * does, so no file outlives its record. Returns the ids deleted.
+ */
+export async function deleteOldRecords(deps: RetentionDeps, historyMs: number, now = Date.now()): Promise<string[]> {
+  const cutoff = now - historyMs;
+  await expireJobFiles(deps, cutoff, new Date(now).toISOString());
+  const deleted: string[] = [];
+  // ids not due stay listed ahead of the rest, so the next page starts after them
+  for (let kept = 0, ids = await deps.records.endedBefore(cutoff, 0, PAGE); ids.length > 0; ids = await deps.records.endedBefore(cutoff, kept, PAGE)) {
+    for (const id of ids) {
+      const outcome = await deps.records.deleteEnded(id, cutoff);
+      if (outcome === 'deleted') deleted.push(id);
+      if (outcome === 'kept') kept += 1;
+    }
+  }
+  if (deleted.length > 0) deps.logger.info({ jobs: deleted.length }, 'deleted job records past the history period');
+  return deleted;
+}
+
+/**
+ * Runs `expireOldFiles` (unless RETENTION_DAYS=0: files are kept until their
+ * record goes) and `deleteOldRecords` on a BullMQ job scheduler, so across a
+ * fleet they run once per interval on whichever worker is free.
  */
 export async function startRetention(
   connection: ConnectionOptions,
   prefix: string,
   deps: RetentionDeps,
-  settings: { retentionDays: number; everyMs: number },
+  settings: { retentionDays: number; historyDays: number; everyMs: number },
 ): Promise<Scheduled> {
   const queue = new Queue(RETENTION_QUEUE, { connection, prefix });
-  if (settings.retentionDays === 0) {
-    await queue.removeJobScheduler('retention');
-    await queue.close();
-    return { schedule: async () => undefined, close: async () => undefined };
-  }
   const schedule = async () =>
     void (await queue.upsertJobScheduler('retention', { every: settings.everyMs }, { name: 'retention', opts: { removeOnComplete: true, removeOnFail: 100 } }));
   await schedule();
-  const worker = new Worker(RETENTION_QUEUE, async () => void (await expireOldFiles(deps, settings.retentionDays * DAY_MS)), { connection, prefix });
+  const run = async () => {
+    if (settings.retentionDays > 0) await expireOldFiles(deps, settings.retentionDays * DAY_MS);
+    await deleteOldRecords(deps, settings.historyDays * DAY_MS);
+  };
+  const worker = new Worker(RETENTION_QUEUE, run, { connection, prefix });
   worker.on('failed', (_job, error) => deps.logger.warn({ err: error }, 'retention run failed; the next one tries again'));
   logQueueErrors(deps.logger, queue, worker);
   return {

@@ -9,7 +9,6 @@ import {
   jobEventId,
   PROGRESS_WINDOW_MS,
   TERMINAL_EVENT,
-  WEBHOOK_RETENTION_S,
   type JobEventType,
   type WebhookEventRecord,
   type WebhookJobData,
@@ -180,8 +179,8 @@ export class WebhookEmitter {
       attempts: this.deps.retrySchedule.length,
       backoff: { type: 'webhook-schedule' },
       delay: jittered(first * 1000),
-      removeOnComplete: { age: WEBHOOK_RETENTION_S },
-      removeOnFail: { age: WEBHOOK_RETENTION_S },
+      removeOnComplete: { age: this.deps.store.keepS },
+      removeOnFail: { age: this.deps.store.keepS },
     };
   }
 

@@ -5,7 +5,7 @@ import type { JobRecord, WebhookEvent } from '../job-record.ts';
 /** The BullMQ queue webhook deliveries run in, apart from renders. */
 export const WEBHOOK_QUEUE = 'webhooks';
 
-/** How long events, delivery attempts and finished delivery jobs are kept. */
+/** How long events, delivery attempts and finished delivery jobs are kept (HISTORY_DAYS instead, when shorter). */
 export const WEBHOOK_RETENTION_S = 7 * 24 * 3600;
 
 export type JobEventType = Exclude<WebhookEvent, 'batch.completed'>;

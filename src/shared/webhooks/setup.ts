@@ -5,7 +5,7 @@ import type { JobRecords } from '../job-record.ts';
 import type { Logger } from '../logger.ts';
 import type { Storage } from '../storage/storage.ts';
 import { WebhookEmitter } from './emitter.ts';
-import { webhookBaseUrl, type WebhookJobData } from './events.ts';
+import { WEBHOOK_RETENTION_S, webhookBaseUrl, type WebhookJobData } from './events.ts';
 import { SecretLedger } from './secret-ledger.ts';
 import { WebhookSecrets } from './secrets.ts';
 import { WebhookStore } from './store.ts';
@@ -26,7 +26,7 @@ export function createWebhookParts(
   /** where the ledger of issued secrets is kept, outside Redis */
   storage: Storage,
 ): WebhookParts {
-  const store = new WebhookStore(redis, config.REDIS_PREFIX);
+  const store = new WebhookStore(redis, config.REDIS_PREFIX, Math.max(1, Math.min(WEBHOOK_RETENTION_S, Math.round(config.HISTORY_DAYS * 86_400))));
   const secrets = new WebhookSecrets(redis, config.REDIS_PREFIX, new SecretLedger(storage, config.REDIS_PREFIX), logger, config.WEBHOOK_SECRETS);
   const emitter = new WebhookEmitter({
     redis,

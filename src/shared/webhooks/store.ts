@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeTime, monotonicFactory } from 'ulid';
 import type { WebhookEvent } from '../job-record.ts';
+import { RedisScript } from '../redis-script.ts';
 import { WEBHOOK_RETENTION_S, type WebhookEventRecord } from './events.ts';
 
 export const DELIVERY_STATUSES = ['delivered', 'retrying', 'failed', 'gone', 'skipped', 'held'] as const;
@@ -24,7 +25,7 @@ export interface DeliveryAttempt {
   created_at: string;
 }
 
-/** Attempts kept per tenant (the oldest are dropped first); each is also dropped after WEBHOOK_RETENTION_S. */
+/** Attempts kept per tenant (the oldest are dropped first, index entry and attempt together); each is also dropped after the store's keep period. */
 export const MAX_ATTEMPTS_KEPT = 1000;
 
 const nextUlid = monotonicFactory();
@@ -48,6 +49,8 @@ export class WebhookStore {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** how long events and attempts are kept: WEBHOOK_RETENTION_S, or HISTORY_DAYS when shorter */
+    readonly keepS = WEBHOOK_RETENTION_S,
   ) {}
 
   private eventKey(id: string): string {
@@ -68,7 +71,7 @@ export class WebhookStore {
 
   /** Keeps an event unless one with its id exists; returns the one kept (the first wins, so every send has the same bytes). */
   async saveEvent(event: WebhookEventRecord): Promise<WebhookEventRecord> {
-    const created = await this.redis.set(this.eventKey(event.id), JSON.stringify(event), 'EX', WEBHOOK_RETENTION_S, 'NX');
+    const created = await this.redis.set(this.eventKey(event.id), JSON.stringify(event), 'EX', this.keepS, 'NX');
     if (created) return event;
     return (await this.event(event.id)) ?? event;
   }
@@ -80,15 +83,12 @@ export class WebhookStore {
 
   async record(tenant: string, attempt: Omit<DeliveryAttempt, 'id' | 'created_at'>, now = Date.now()): Promise<DeliveryAttempt> {
     const entry: DeliveryAttempt = { id: `whd_${nextUlid(now).toLowerCase()}`, ...attempt, created_at: new Date(now).toISOString() };
-    const oldest = `whd_${encodeTime(now - WEBHOOK_RETENTION_S * 1000, 10).toLowerCase()}`;
-    await this.redis
-      .multi()
-      .set(this.attemptKey(entry.id), JSON.stringify({ tenant, ...entry }), 'EX', WEBHOOK_RETENTION_S)
-      .zadd(this.index(tenant), 0, entry.id)
-      .zremrangebylex(this.index(tenant), '-', `(${oldest}`)
-      .zremrangebyrank(this.index(tenant), 0, -(MAX_ATTEMPTS_KEPT + 1))
-      .expire(this.index(tenant), WEBHOOK_RETENTION_S)
-      .exec();
+    const oldest = `whd_${encodeTime(now - this.keepS * 1000, 10).toLowerCase()}`;
+    await RECORD_ATTEMPT.run(
+      this.redis,
+      [this.attemptKey(entry.id), this.index(tenant)],
+      [entry.id, JSON.stringify({ tenant, ...entry }), this.keepS, `(${oldest}`, MAX_ATTEMPTS_KEPT, this.attemptKey('')],
+    );
     return entry;
   }
 
@@ -165,3 +165,29 @@ export class WebhookStore {
     return this.redis.zcount(this.heldKey(tenant), now - WEBHOOK_RETENTION_S * 1000, '+inf');
   }
 }
+
+/**
+ * KEYS: the attempt, the tenant's index; ARGV: its id, its JSON, seconds to
+ * keep it, the lex bound below which attempts are too old, the attempts kept
+ * per tenant, the key prefix of attempts. Attempts dropped from the index
+ * (too old, or beyond the cap) are deleted with it.
+ */
+const RECORD_ATTEMPT = new RedisScript(`
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+local dropped = redis.call('ZRANGEBYLEX', KEYS[2], '-', ARGV[4])
+local beyond = redis.call('ZCARD', KEYS[2]) - #dropped - tonumber(ARGV[5])
+if beyond > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], #dropped, #dropped + beyond - 1)) do table.insert(dropped, id) end
+end
+for i = 1, #dropped, 500 do
+  local keys, ids = {}, {}
+  for j = i, math.min(i + 499, #dropped) do
+    table.insert(ids, dropped[j])
+    table.insert(keys, ARGV[6] .. dropped[j])
+  end
+  redis.call('DEL', unpack(keys))
+  redis.call('ZREM', KEYS[2], unpack(ids))
+end
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+`);
