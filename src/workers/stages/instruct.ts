@@ -98,11 +98,14 @@ function creditsReported(reply: CollectedReply): number | undefined {
   return amounts.length > 0 ? amounts.reduce((a, b) => a + b, 0) : undefined;
 }
 
-/** One /run_sse exchange, read to its end; `base` is restored as the session's draft first. Never for an attempt that another one has taken over (it would be charged twice). */
+/**
+ * One /run_sse exchange, read to its end; `base` is restored as the session's
+ * draft first. The caller has made sure this attempt owns the job (an
+ * attempt another one took over would be charged twice).
+ */
 async function exchange(context: StageContext, sessionId: string, text: string, base?: Draft): Promise<CollectedReply> {
   const reply = new ReplyAccumulator();
   let events = 0;
-  await context.record.assertOwner();
   await context.backend(async (client) => {
     for await (const event of client.runSse(sessionId, text, { signal: context.signal, ...(base && { stateDelta: { draft: base } }) })) {
       reply.add(event);
@@ -118,6 +121,7 @@ async function exchange(context: StageContext, sessionId: string, text: string, 
  */
 async function replayLineage(context: StageContext, sessionId: string): Promise<void> {
   for (const text of context.job.lineage ?? []) {
+    await context.record.assertOwner();
     const reply = await exchange(context, sessionId, text);
     if (reply.error) throw streamError(reply.error);
   }
@@ -156,23 +160,28 @@ export const instructStage: Stage = {
   async run(context) {
     const { job } = context;
     const sessionId = job.checkpoint.sessionId as string;
-    let sent = job.checkpoint.instruction;
-    if (sent && !sent.completedAt) {
-      const settled = await settleUncertain(context, sessionId, sent);
+    const pending = job.checkpoint.instruction;
+    let text: string;
+    if (pending && !pending.completedAt) {
+      const settled = await settleUncertain(context, sessionId, pending);
       if (settled !== 'resend') {
         context.logger.info('instruction had landed before this attempt; not sending it again');
         checkBuiltOnBase(context, settled);
-        await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString() }, draft: settled });
+        await context.checkpoint({ instruction: { ...pending, completedAt: new Date().toISOString() }, draft: settled });
         return;
       }
+      text = pending.text;
     } else {
       if (job.checkpoint.replayPending) await replayLineage(context, sessionId);
       const images = job.inputs.filter((input) => input.role !== 'audio').length;
-      const text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length }, { revision: Boolean(job.parentId) });
-      const [before, creditsBefore] = await Promise.all([sessionDraft(context, sessionId), availableCredits(context)]);
-      sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before), creditsBefore };
-      await context.checkpoint({ instruction: sent });
+      text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length }, { revision: Boolean(job.parentId) });
     }
+    const [before, creditsBefore] = await Promise.all([sessionDraft(context, sessionId), availableCredits(context)]);
+    const sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before), creditsBefore };
+    // The write is fenced: it succeeds only for the attempt that owns the job, which then sends at once. A separate
+    // ownership check between the two would leave an instruction recorded as sent that no one sent, and the attempt
+    // that takes over would wait for an edit that never comes.
+    await context.checkpoint({ instruction: sent });
     const { draft, reply, creditsUsed } = await send(context, sessionId, sent);
     checkBuiltOnBase(context, draft);
     await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft, creditsUsed });
