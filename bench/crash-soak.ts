@@ -10,9 +10,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startApi } from '../src/api/server.ts';
 import { startEngine } from '../src/engine/app.ts';
-import { loadConfig } from '../src/shared/config.ts';
-import { createLogger } from '../src/shared/logger.ts';
-import { runProcess } from '../src/shared/process.ts';
+import { loadConfig } from '../src/shared/infra/config.ts';
+import { createLogger } from '../src/shared/infra/logger.ts';
+import { runProcess } from '../src/shared/infra/process.ts';
 import { spawnWorker, stopWorker } from '../test/helpers/worker-process.ts';
 
 const JOBS = Number(process.env.JOBS ?? 20);

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runProcess } from '../src/shared/process.ts';
+import { runProcess } from '../src/shared/infra/process.ts';
 import { startClosingServer, startPythonFileServer } from '../test/helpers/peers.ts';
 import { baseEnv, freePort, spawnI2v, waitForHttp, type BenchProcess } from './lib/processes.ts';
 import { RedisServer } from './lib/redis-server.ts';

@@ -12,7 +12,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { createRedis } from '../src/shared/redis.ts';
+import { createRedis } from '../src/shared/infra/redis.ts';
 import { postLoad, type LoadFigures } from './lib/load.ts';
 import { baseEnv, freePort, processStats, spawnI2v, spawnScript, waitForHttp, type BenchProcess } from './lib/processes.ts';
 import { dropPrefix } from './lib/redis-keys.ts';

@@ -5,7 +5,7 @@
  */
 import { Queue } from 'bullmq';
 import Fastify from 'fastify';
-import { createRedis } from '../../src/shared/redis.ts';
+import { createRedis } from '../../src/shared/infra/redis.ts';
 
 const queue = new Queue('render', { connection: createRedis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'), prefix: process.env.REDIS_PREFIX });
 const app = Fastify();

@@ -3,10 +3,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import { JobRecords, type JobRecord } from '../../src/shared/job-record.ts';
-import { RENDER_QUEUE } from '../../src/shared/queues.ts';
-import { createRedis, type Redis } from '../../src/shared/redis.ts';
-import { runProcess } from '../../src/shared/process.ts';
+import { JobRecords, type JobRecord } from '../../src/shared/jobs/job-record.ts';
+import { RENDER_QUEUE } from '../../src/shared/infra/queues.ts';
+import { createRedis, type Redis } from '../../src/shared/infra/redis.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
 import { baseEnv, freePort, spawnI2v, waitForHttp, type BenchProcess } from './processes.ts';
 import { dropPrefix } from './redis-keys.ts';
 

@@ -1,9 +1,9 @@
 import type { FlowProducer } from 'bullmq';
 import stringify from 'safe-stable-stringify';
-import type { BatchRecord, BatchRecords } from '../shared/batch-record.ts';
-import { newId } from '../shared/ids.ts';
-import type { JobRecord, JobRecords } from '../shared/job-record.ts';
-import { batchFlow, type RetryPolicy } from '../shared/queues.ts';
+import type { BatchRecord, BatchRecords } from '../shared/jobs/batch-record.ts';
+import { newId } from '../shared/infra/ids.ts';
+import type { JobRecord, JobRecords } from '../shared/jobs/job-record.ts';
+import { batchFlow, type RetryPolicy } from '../shared/infra/queues.ts';
 import type { JobIntake } from './job-intake.ts';
 import { written, type JobSubmission } from './job-submission.ts';
 import { DEFAULT_BATCH_WEBHOOK_EVENTS, type CreateBatchBody } from './schemas/batches.ts';

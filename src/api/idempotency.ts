@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { RecordClaim } from '../shared/job-record.ts';
+import type { RecordClaim } from '../shared/jobs/job-record.ts';
 
 export const IDEMPOTENCY_TTL_S = 24 * 3600;
 export const MAX_IDEMPOTENCY_KEY_CHARS = 255;

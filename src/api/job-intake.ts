@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
 import { ProblemError } from '../shared/errors.ts';
-import type { InputRole, JobInput } from '../shared/job-record.ts';
+import type { InputRole, JobInput } from '../shared/jobs/job-record.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import { storeMedia } from './media-intake.ts';
 import { jsonNestedDeeperThan, MAX_JSON_DEPTH, tooDeep } from './plugins/request-limits.ts';

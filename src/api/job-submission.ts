@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { ProblemError } from '../shared/errors.ts';
-import { checkCallbackUrl, UrlForbiddenError } from '../shared/fetch-guard.ts';
-import type { JobRecord, JobRecords } from '../shared/job-record.ts';
-import type { RenderJobData } from '../shared/queues.ts';
+import { checkCallbackUrl, UrlForbiddenError } from '../shared/media/fetch-guard.ts';
+import type { JobRecord, JobRecords } from '../shared/jobs/job-record.ts';
+import type { RenderJobData } from '../shared/infra/queues.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import type { Claim, Idempotency } from './idempotency.ts';
 import type { JobIntake } from './job-intake.ts';

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { TERMINAL_STATUSES, type JobRecord, type JobRecords } from '../shared/job-record.ts';
+import { TERMINAL_STATUSES, type JobRecord, type JobRecords } from '../shared/jobs/job-record.ts';
 
 /**
  * Follows jobs across processes: workers announce every change of a job on

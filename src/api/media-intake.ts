@@ -3,8 +3,8 @@ import { Readable, Transform } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
 import { ProblemError } from '../shared/errors.ts';
-import type { InputRole } from '../shared/job-record.ts';
-import { claimConflict } from '../shared/media-claims.ts';
+import type { InputRole } from '../shared/jobs/job-record.ts';
+import { claimConflict } from '../shared/media/media-claims.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 
 /** What a file may be, judged by its content, never by its name or declared type. */

@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
-import { loadConfig } from '../shared/config.ts';
-import { createLogger } from '../shared/logger.ts';
-import { createRedis } from '../shared/redis.ts';
+import { loadConfig } from '../shared/infra/config.ts';
+import { createLogger } from '../shared/infra/logger.ts';
+import { createRedis } from '../shared/infra/redis.ts';
 import { LocalStorage } from '../shared/storage/local-storage.ts';
 import { buildApi } from './app.ts';
 import { createApiServices } from './server.ts';

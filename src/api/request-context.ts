@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { ProblemError } from '../shared/errors.ts';
-import type { JobRecord } from '../shared/job-record.ts';
+import type { JobRecord } from '../shared/jobs/job-record.ts';
 import type { ApiServices } from './services.ts';
 
 export function baseUrl(services: ApiServices, request: FastifyRequest): string {

@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
-import type { BatchRecords } from '../shared/batch-record.ts';
-import type { CreditsCache } from '../shared/credits-cache.ts';
-import type { JobRecords } from '../shared/job-record.ts';
-import type { RenderJobData } from '../shared/queues.ts';
+import type { BatchRecords } from '../shared/jobs/batch-record.ts';
+import type { CreditsCache } from '../shared/backend/credits-cache.ts';
+import type { JobRecords } from '../shared/jobs/job-record.ts';
+import type { RenderJobData } from '../shared/infra/queues.ts';
 import type { Storage } from '../shared/storage/storage.ts';
-import type { TokenRejection } from '../shared/token-rejection.ts';
+import type { TokenRejection } from '../shared/backend/token-rejection.ts';
 import type { WebhookParts } from '../shared/webhooks/setup.ts';
 import type { BatchSubmission } from './batch-submission.ts';
 import type { JobSubmission } from './job-submission.ts';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { InputRole } from '../shared/job-record.ts';
-import { UPLOAD_TTL_S, UploadFiles } from '../shared/upload-files.ts';
+import type { InputRole } from '../shared/jobs/job-record.ts';
+import { UPLOAD_TTL_S, UploadFiles } from '../shared/jobs/upload-files.ts';
 
 export interface UploadRecord {
   id: string;

@@ -1,5 +1,5 @@
-import type { Config } from '../shared/config.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Config } from '../shared/infra/config.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 import { redisAnswers, startPrivateRedis } from './private-redis.ts';
 import { Supervisor } from './supervisor.ts';
 

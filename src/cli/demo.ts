@@ -6,9 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetch, FormData } from 'undici';
-import { DEV_TENANT, type Config } from '../shared/config.ts';
-import type { Logger } from '../shared/logger.ts';
-import { probeMedia } from '../shared/ffprobe.ts';
+import { DEV_TENANT, type Config } from '../shared/infra/config.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { probeMedia } from '../shared/media/ffprobe.ts';
 import { startAllInOne } from './all-in-one.ts';
 import { out } from './output.ts';
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { Config } from '../shared/config.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { Config } from '../shared/infra/config.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 import { startEngine } from '../engine/app.ts';
 
 /** The embedded engine as its own process (or inside the all-in-one one). */

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { ConfigError, loadConfig, type Config } from '../shared/config.ts';
-import { createLogger, type Logger } from '../shared/logger.ts';
+import { ConfigError, loadConfig, type Config } from '../shared/infra/config.ts';
+import { createLogger, type Logger } from '../shared/infra/logger.ts';
 import { out } from './output.ts';
 import { PARTS, type PartName } from './parts.ts';
 import { runUntilStopped } from './run-until-stopped.ts';

@@ -1,4 +1,4 @@
-import type { Config } from '../shared/config.ts';
+import type { Config } from '../shared/infra/config.ts';
 import type { PartName } from './parts.ts';
 
 /** What the all-in-one supervisor (supervisor.ts) and one of its parts (part-process.ts) say over the IPC channel. */

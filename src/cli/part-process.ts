@@ -4,7 +4,7 @@
  * the first message; it answers `ready` once it serves, and closes on SIGTERM,
  * SIGINT or when the supervisor goes away.
  */
-import { createLogger } from '../shared/logger.ts';
+import { createLogger } from '../shared/infra/logger.ts';
 import type { PartReady, PartStart } from './part-messages.ts';
 import { PARTS } from './parts.ts';
 import { runUntilStopped } from './run-until-stopped.ts';

@@ -1,5 +1,5 @@
-import { backendUrlOf, type Config } from '../shared/config.ts';
-import type { Logger } from '../shared/logger.ts';
+import { backendUrlOf, type Config } from '../shared/infra/config.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 
 export type PartName = 'api' | 'worker' | 'engine';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 
 /**
  * Runs a long-lived part until SIGINT, SIGTERM, SIGHUP (its terminal closed)

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import type { Config } from '../shared/config.ts';
-import type { Logger } from '../shared/logger.ts';
-import { forkModule, type ChildProcess } from '../shared/process-launcher.ts';
+import type { Config } from '../shared/infra/config.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { forkModule, type ChildProcess } from '../shared/infra/process-launcher.ts';
 import type { PartReady, PartStart } from './part-messages.ts';
 import type { PartName } from './parts.ts';
 

@@ -1,5 +1,5 @@
-import type { Draft } from '../shared/draft.ts';
-import { pipeInput } from '../shared/ffmpeg-input.ts';
+import type { Draft } from '../shared/jobs/draft.ts';
+import { pipeInput } from '../shared/media/ffmpeg-input.ts';
 import { audioGraph, audioInputArgs } from './render/audio.ts';
 import { captionFilter } from './render/captions.ts';
 import { AUDIO_ENCODER_ARGS, mp4OutputArgs, videoEncoderArgs } from './render/encoder.ts';

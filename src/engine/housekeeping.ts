@@ -1,6 +1,6 @@
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 import { EngineError } from './envelope.ts';
 import type { RenderJob, RenderStore } from './store/renders.ts';
 import type { Session, SessionStore } from './store/sessions.ts';

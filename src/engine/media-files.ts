@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { probeMedia } from '../shared/ffprobe.ts';
+import { probeMedia } from '../shared/media/ffprobe.ts';
 import { EngineError } from './envelope.ts';
 import { fileTypeOf } from './media-types.ts';
 import type { Session, StoredFile } from './store/sessions.ts';

@@ -1,4 +1,4 @@
-import type { Logger } from '../shared/logger.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 
 /**
  * Which of the reply variants listed in shared/upstream-protocol.md the engine

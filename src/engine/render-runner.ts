@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { Logger } from '../shared/logger.ts';
-import { probeMedia } from '../shared/ffprobe.ts';
-import type { Draft } from '../shared/draft.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { probeMedia } from '../shared/media/ffprobe.ts';
+import type { Draft } from '../shared/jobs/draft.ts';
 import type { ResolveLocalPath } from './ffmpeg-args.ts';
 import { renderDraft, type RenderDraftOptions } from './renderer.ts';
 import { newStorageName } from './store/ids.ts';

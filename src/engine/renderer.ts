@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Draft } from '../shared/draft.ts';
+import type { Draft } from '../shared/jobs/draft.ts';
 import { buildRenderCommand, FRAME_STREAM_FD } from './ffmpeg-args.ts';
 import { captionFileText, captionLayout } from './render/captions.ts';
 import { startFfmpeg } from './render/ffmpeg-process.ts';

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { localFileInput, probeInput } from '../shared/ffmpeg-input.ts';
-import { runProcess } from '../shared/process.ts';
+import { localFileInput, probeInput } from '../shared/media/ffmpeg-input.ts';
+import { runProcess } from '../shared/infra/process.ts';
 import { fileTypeOf } from './media-types.ts';
 import { newStorageName } from './store/ids.ts';
 

@@ -1,4 +1,4 @@
-import { SupersededError, type Checkpoint, type JobRecord, type JobRecords, type JobStatus } from '../shared/job-record.ts';
+import { SupersededError, type Checkpoint, type JobRecord, type JobRecords, type JobStatus } from '../shared/jobs/job-record.ts';
 
 /**
  * A job's record as one attempt (one BullMQ pickup, named by its lock token)

@@ -1,7 +1,7 @@
 import type { BackendClient } from '../shared/backend/client.ts';
 import { BackendError } from '../shared/errors.ts';
-import type { BackendTokenKind } from '../shared/job-record.ts';
-import type { Preset } from '../shared/presets.ts';
+import type { BackendTokenKind } from '../shared/jobs/job-record.ts';
+import type { Preset } from '../shared/jobs/presets.ts';
 import type { BackendTokens } from './backend-token.ts';
 import type { BackendCall } from './stage-context.ts';
 

@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { BackendTokenKind } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
-import { metrics } from '../shared/metrics/registry.ts';
-import { TokenRejections } from '../shared/token-rejection.ts';
+import type { BackendTokenKind } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { metrics } from '../shared/infra/metrics/registry.ts';
+import { TokenRejections } from '../shared/backend/token-rejection.ts';
 
 export interface TokenSource {
   /** NEMO_TOKEN, when the deployment has one */

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { BatchRecords } from '../shared/batch-record.ts';
-import type { BackendTokenKind } from '../shared/job-record.ts';
+import type { BatchRecords } from '../shared/jobs/batch-record.ts';
+import type { BackendTokenKind } from '../shared/jobs/job-record.ts';
 
 const LOCK_TTL_MS = 30_000;
 const WAIT_STEP_MS = 50;

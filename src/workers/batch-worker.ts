@@ -1,8 +1,8 @@
 import { Worker, type ConnectionOptions } from 'bullmq';
-import type { BatchRecord, BatchRecords } from '../shared/batch-record.ts';
-import type { JobRecord, JobRecords } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
-import { BATCH_QUEUE, type BatchJobData } from '../shared/queues.ts';
+import type { BatchRecord, BatchRecords } from '../shared/jobs/batch-record.ts';
+import type { JobRecord, JobRecords } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { BATCH_QUEUE, type BatchJobData } from '../shared/infra/queues.ts';
 
 export interface BatchWorkerDeps {
   records: JobRecords;

@@ -1,5 +1,5 @@
-import type { CreditsCache } from '../shared/credits-cache.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { CreditsCache } from '../shared/backend/credits-cache.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 import type { BackendCall } from './stage-context.ts';
 
 /** Reads the backend balance now and then every `everyMs`, for GET /v1/credits. */

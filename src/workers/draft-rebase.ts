@@ -1,5 +1,5 @@
-import { TRACK_TYPE, type Draft, type Track } from '../shared/draft.ts';
-import type { BackendFileRef } from '../shared/job-record.ts';
+import { TRACK_TYPE, type Draft, type Track } from '../shared/jobs/draft.ts';
+import type { BackendFileRef } from '../shared/jobs/job-record.ts';
 
 /**
  * `draft` with each file it shows moved from `from[i]` to `to[i]`: the same

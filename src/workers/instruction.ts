@@ -1,4 +1,4 @@
-import type { AudioOption, Caption, JobOptions } from '../shared/job-options.ts';
+import type { AudioOption, Caption, JobOptions } from '../shared/jobs/job-options.ts';
 
 /** What the worker has uploaded to the session besides the instruction. */
 export interface InstructionMedia {

@@ -1,7 +1,7 @@
-import type { BackendTokenKind, JobRecord, JobRecords } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
-import { metrics } from '../shared/metrics/registry.ts';
-import type { Preset } from '../shared/presets.ts';
+import type { BackendTokenKind, JobRecord, JobRecords } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { metrics } from '../shared/infra/metrics/registry.ts';
+import type { Preset } from '../shared/jobs/presets.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import type { AttemptRecord } from './attempt-record.ts';

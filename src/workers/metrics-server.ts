@@ -1,9 +1,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
-import type { AdminKey } from '../shared/admin-key.ts';
-import { trackQueues } from '../shared/metrics/queue-counts.ts';
-import { registry } from '../shared/metrics/registry.ts';
+import type { AdminKey } from '../shared/infra/admin-key.ts';
+import { trackQueues } from '../shared/infra/metrics/queue-counts.ts';
+import { registry } from '../shared/infra/metrics/registry.ts';
 
 export interface MetricsServer {
   url: string;

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
 import { imageSize } from 'image-size';
 import { JobError } from '../shared/errors.ts';
-import { localFileInput } from '../shared/ffmpeg-input.ts';
-import { ProcessError, runProcess } from '../shared/process.ts';
+import { localFileInput } from '../shared/media/ffmpeg-input.ts';
+import { ProcessError, runProcess } from '../shared/infra/process.ts';
 
 /** Formats whose size image-size reads from the header alone. */
 const STILLS = new Set(['jpg', 'png', 'webp', 'gif']);

@@ -1,8 +1,8 @@
 import type { FlowProducer, Queue } from 'bullmq';
-import type { BatchRecords } from '../shared/batch-record.ts';
-import type { JobRecords } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
-import { batchFlow, type RenderJobData, type RetryPolicy } from '../shared/queues.ts';
+import type { BatchRecords } from '../shared/jobs/batch-record.ts';
+import type { JobRecords } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { batchFlow, type RenderJobData, type RetryPolicy } from '../shared/infra/queues.ts';
 
 /** States in which BullMQ still holds a render job: someone will run it or is running it. */
 export const LIVE_STATES: ReadonlySet<string> = new Set(['active', 'waiting', 'wait', 'delayed', 'prioritized', 'waiting-children']);

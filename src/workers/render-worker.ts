@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { SupersededError, type BackendTokenKind } from '../shared/job-record.ts';
-import { metrics } from '../shared/metrics/registry.ts';
-import { QUEUE_METRICS } from '../shared/queue-set.ts';
-import { RENDER_QUEUE, type RenderJobData } from '../shared/queues.ts';
+import { SupersededError, type BackendTokenKind } from '../shared/jobs/job-record.ts';
+import { metrics } from '../shared/infra/metrics/registry.ts';
+import { QUEUE_METRICS } from '../shared/infra/queue-set.ts';
+import { RENDER_QUEUE, type RenderJobData } from '../shared/infra/queues.ts';
 import { AttemptRecord } from './attempt-record.ts';
 import type { Cancellation } from './cancellation.ts';
 import { classifyError, type ClassifyContext } from './classify.ts';

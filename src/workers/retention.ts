@@ -1,11 +1,11 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { JobRecords } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
-import { RETENTION_QUEUE } from '../shared/queues.ts';
-import { logQueueErrors } from '../shared/redis.ts';
+import type { JobRecords } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { RETENTION_QUEUE } from '../shared/infra/queues.ts';
+import { logQueueErrors } from '../shared/infra/redis.ts';
 import type { Scheduled } from './watchdog.ts';
 import type { Storage } from '../shared/storage/storage.ts';
-import { UPLOAD_TTL_S, type UploadFiles } from '../shared/upload-files.ts';
+import { UPLOAD_TTL_S, type UploadFiles } from '../shared/jobs/upload-files.ts';
 
 const DAY_MS = 24 * 3600 * 1000;
 /** ids read from an index per round trip */

@@ -1,4 +1,4 @@
-import type { Checkpoint } from '../shared/job-record.ts';
+import type { Checkpoint } from '../shared/jobs/job-record.ts';
 
 /**
  * What a job keeps when the backend loses its session (1002; e.g. the engine

@@ -1,6 +1,6 @@
 import type { BackendClient } from '../shared/backend/client.ts';
-import type { BackendTokenKind, Checkpoint, JobRecord, JobStage } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
+import type { BackendTokenKind, Checkpoint, JobRecord, JobStage } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
 import type { Storage } from '../shared/storage/storage.ts';
 import type { AttemptRecord } from './attempt-record.ts';
 import type { BatchSessions } from './batch-session.ts';

@@ -1,9 +1,9 @@
 import { FlowProducer, Queue, Worker, type ConnectionOptions } from 'bullmq';
-import type { BatchRecords } from '../shared/batch-record.ts';
-import type { JobRecords } from '../shared/job-record.ts';
-import type { Logger } from '../shared/logger.ts';
-import { BATCH_QUEUE, createRenderQueue, MAINTENANCE_QUEUE, type RenderJobData, type RetryPolicy } from '../shared/queues.ts';
-import { logQueueErrors } from '../shared/redis.ts';
+import type { BatchRecords } from '../shared/jobs/batch-record.ts';
+import type { JobRecords } from '../shared/jobs/job-record.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { BATCH_QUEUE, createRenderQueue, MAINTENANCE_QUEUE, type RenderJobData, type RetryPolicy } from '../shared/infra/queues.ts';
+import { logQueueErrors } from '../shared/infra/redis.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import { LIVE_STATES, requeueOrphans } from './queue-repair.ts';
 

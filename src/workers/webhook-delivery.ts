@@ -1,8 +1,8 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { postGuarded, PostFailedError, UrlForbiddenError } from '../shared/fetch-guard.ts';
-import type { Logger } from '../shared/logger.ts';
-import { metrics } from '../shared/metrics/registry.ts';
-import { QUEUE_METRICS } from '../shared/queue-set.ts';
+import { postGuarded, PostFailedError, UrlForbiddenError } from '../shared/media/fetch-guard.ts';
+import type { Logger } from '../shared/infra/logger.ts';
+import { metrics } from '../shared/infra/metrics/registry.ts';
+import { QUEUE_METRICS } from '../shared/infra/queue-set.ts';
 import { WEBHOOK_QUEUE, type WebhookEventRecord, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { retryAfterMs, scheduledDelayMs } from '../shared/webhooks/schedule.ts';
 import { SecretLostError, type LostSecret, type WebhookSecrets } from '../shared/webhooks/secrets.ts';

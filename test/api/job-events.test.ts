@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApi, type RunningApi } from '../../src/api/server.ts';
-import { createLogger } from '../../src/shared/logger.ts';
+import { createLogger } from '../../src/shared/infra/logger.ts';
 import { startTestEngine, type TestEngine } from '../engine/protocol-client.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { testConfig, waitForJob } from '../helpers/service.ts';

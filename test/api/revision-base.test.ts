@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TRACK_TYPE, type Draft } from '../../src/shared/draft.ts';
+import { TRACK_TYPE, type Draft } from '../../src/shared/jobs/draft.ts';
 import { makeSolidImage, middleColour } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestServiceOptions } from '../helpers/service.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecords } from '../../src/shared/job-record.ts';
+import type { JobRecords } from '../../src/shared/jobs/job-record.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 

@@ -10,8 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startAllInOne } from '../../src/cli/all-in-one.ts';
 import { redisAnswers } from '../../src/cli/private-redis.ts';
-import { loadConfig } from '../../src/shared/config.ts';
-import { createLogger } from '../../src/shared/logger.ts';
+import { loadConfig } from '../../src/shared/infra/config.ts';
+import { createLogger } from '../../src/shared/infra/logger.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { waitForJob } from '../helpers/service.ts';
 

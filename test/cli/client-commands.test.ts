@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeMedia } from '../../src/shared/ffprobe.ts';
-import { runProcess } from '../../src/shared/process.ts';
+import { probeMedia } from '../../src/shared/media/ffprobe.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeMedia } from '../../src/shared/ffprobe.ts';
+import { probeMedia } from '../../src/shared/media/ffprobe.ts';
 import { grayFrame, makeTestImage, meanDifference } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 

@@ -1,8 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeMedia } from '../../src/shared/ffprobe.ts';
-import { runProcess } from '../../src/shared/process.ts';
+import { probeMedia } from '../../src/shared/media/ffprobe.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 

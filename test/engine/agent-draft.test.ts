@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildDraft, resolveSettings, segmentSpans, type AgentRequest, type DraftPicture } from '../../src/engine/agent/index.ts';
-import { draftSchema, timelineSummary, type Draft } from '../../src/shared/draft.ts';
-import { outputSize } from '../../src/shared/job-options.ts';
+import { draftSchema, timelineSummary, type Draft } from '../../src/shared/jobs/draft.ts';
+import { outputSize } from '../../src/shared/jobs/job-options.ts';
 
 const photos = (count: number): DraftPicture[] =>
   Array.from({ length: count }, (_, index) => ({ src: `http://e/files/1/${index}.jpg`, filename: `photo-${index}.jpg`, kind: 'image' }));

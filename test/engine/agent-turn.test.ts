@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planTurn, type DraftPicture } from '../../src/engine/agent/index.ts';
-import { SKILL_SOURCE } from '../../src/shared/presets.ts';
+import { SKILL_SOURCE } from '../../src/shared/jobs/presets.ts';
 
 const PHOTO: DraftPicture = { src: 'http://e/files/1/a.jpg', filename: 'a.jpg', kind: 'image' };
 const MUSIC = { src: 'http://e/files/1/song.mp3', filename: 'song.mp3' };

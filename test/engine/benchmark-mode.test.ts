@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/shared/config.ts';
-import { createLogger } from '../../src/shared/logger.ts';
+import { loadConfig } from '../../src/shared/infra/config.ts';
+import { createLogger } from '../../src/shared/infra/logger.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 

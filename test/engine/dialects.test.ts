@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Dialect, EngineOptions } from '../../src/engine/app.ts';
 import { collectReply } from '../../src/shared/backend/reply-collector.ts';
 import { eventsFromFrame } from '../../src/shared/backend/sse-events.ts';
-import { SKILL_SOURCE } from '../../src/shared/presets.ts';
+import { SKILL_SOURCE } from '../../src/shared/jobs/presets.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { asSkill, ProtocolClient, smallDraft, startTestEngine, type TestEngine } from './protocol-client.ts';
 

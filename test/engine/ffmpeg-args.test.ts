@@ -7,7 +7,7 @@ import { decoderArgs, preparedSize } from '../../src/engine/render/frame-source.
 import { ffmpegColor, filterValue } from '../../src/engine/render/filter-escape.ts';
 import { planRender } from '../../src/engine/render/timeline.ts';
 import { streamPieces } from '../../src/engine/render/transitions.ts';
-import { draftSchema, MOTIONS, type Draft } from '../../src/shared/draft.ts';
+import { draftSchema, MOTIONS, type Draft } from '../../src/shared/jobs/draft.ts';
 import { progressReader } from '../../src/engine/renderer.ts';
 
 const resolve = (src: string) => `/data/${src}`;

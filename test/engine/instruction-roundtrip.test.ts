@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseInstruction } from '../../src/engine/agent/index.ts';
-import { FITS, MOTIONS, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS } from '../../src/shared/draft.ts';
-import { ASPECT_RATIOS, FRAME_RATES, jobOptionsSchema, MOTION_INTENSITIES, RESOLUTIONS, type JobOptions } from '../../src/shared/job-options.ts';
+import { FITS, MOTIONS, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS } from '../../src/shared/jobs/draft.ts';
+import { ASPECT_RATIOS, FRAME_RATES, jobOptionsSchema, MOTION_INTENSITIES, RESOLUTIONS, type JobOptions } from '../../src/shared/jobs/job-options.ts';
 import { composeInstruction } from '../../src/workers/instruction.ts';
 
 /** Any number in [min, max], edge values and long fractions included (fast-check favours them). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { startEngine, type EngineOptions } from '../../src/engine/app.ts';
-import { createLogger } from '../../src/shared/logger.ts';
+import { createLogger } from '../../src/shared/infra/logger.ts';
 
 /** A running engine on a loopback port with its own data folder. */
 export interface TestEngine {

@@ -3,8 +3,8 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { renderDraft } from '../../src/engine/renderer.ts';
-import { draftSchema, type Draft } from '../../src/shared/draft.ts';
-import { runProcess } from '../../src/shared/process.ts';
+import { draftSchema, type Draft } from '../../src/shared/jobs/draft.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
 
 /** Runs ffmpeg and returns its stdout as bytes. */
 export function ffmpegBytes(args: string[], input?: Buffer): Promise<Buffer> {

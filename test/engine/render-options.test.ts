@@ -2,7 +2,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterValue } from '../../src/engine/render/filter-escape.ts';
-import { TRANSITIONS } from '../../src/shared/draft.ts';
+import { TRANSITIONS } from '../../src/shared/jobs/draft.ts';
 import {
   bandStats, decodeFrames, ffmpegBytes, lavfi, meanAbsDifference, meanVolume, probeStreams, renderFolder, slideshow, topLevelBoxes, writeImage,
 } from './render-helpers.ts';

@@ -1,7 +1,7 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { probeMedia } from '../../src/shared/ffprobe.ts';
+import { probeMedia } from '../../src/shared/media/ffprobe.ts';
 import { grayFrame, makeTestImage, meanDifference } from '../helpers/media.ts';
 import { ProtocolClient, smallDraft, startTestEngine, type TestEngine } from './protocol-client.ts';
 

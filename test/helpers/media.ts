@@ -1,4 +1,4 @@
-import { runProcess } from '../../src/shared/process.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
 import { spawn } from 'node:child_process';
 
 /** A photo-like test image: a colour gradient with detail, so motion shows up between frames. */

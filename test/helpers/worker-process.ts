@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { Config } from '../../src/shared/config.ts';
+import type { Config } from '../../src/shared/infra/config.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/i2v.js', import.meta.url));
 

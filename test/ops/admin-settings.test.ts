@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AdminKey } from '../../src/shared/admin-key.ts';
-import { ConfigError, loadConfig } from '../../src/shared/config.ts';
+import { AdminKey } from '../../src/shared/infra/admin-key.ts';
+import { ConfigError, loadConfig } from '../../src/shared/infra/config.ts';
 
 const KEY = 'k3y-for-the-admin-routes';
 const basic = (credentials: string) => `Basic ${Buffer.from(credentials).toString('base64')}`;

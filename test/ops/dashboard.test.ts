@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as queueDefinitions from '../../src/shared/queues.ts';
+import * as queueDefinitions from '../../src/shared/infra/queues.ts';
 import * as webhookDefinitions from '../../src/shared/webhooks/events.ts';
 import { postJob, startTestService, type TestService } from '../helpers/service.ts';
 

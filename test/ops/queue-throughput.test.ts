@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Metrics } from 'bullmq';
-import { finishedInWindow } from '../../src/shared/metrics/queue-throughput.ts';
+import { finishedInWindow } from '../../src/shared/infra/metrics/queue-throughput.ts';
 
 const MINUTE = 60_000;
 const NOW = Date.parse('2025-06-01T12:30:20Z');

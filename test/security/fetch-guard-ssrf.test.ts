@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkCallbackUrl, checkUrl, fetchToFile, postGuarded, UrlForbiddenError, type HostLookup } from '../../src/shared/fetch-guard.ts';
+import { checkCallbackUrl, checkUrl, fetchToFile, postGuarded, UrlForbiddenError, type HostLookup } from '../../src/shared/media/fetch-guard.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 

@@ -12,9 +12,9 @@ import { buildRenderCommand } from '../../src/engine/ffmpeg-args.ts';
 import { captionFileText, captionLayout } from '../../src/engine/render/captions.ts';
 import { decoderArgs, preparedSize } from '../../src/engine/render/frame-source.ts';
 import { planRender } from '../../src/engine/render/timeline.ts';
-import { probeMedia } from '../../src/shared/ffprobe.ts';
-import { runProcess } from '../../src/shared/process.ts';
-import type { JobOptions } from '../../src/shared/job-options.ts';
+import { probeMedia } from '../../src/shared/media/ffprobe.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
+import type { JobOptions } from '../../src/shared/jobs/job-options.ts';
 import { composeInstruction } from '../../src/workers/instruction.ts';
 import { checkPicture } from '../../src/workers/picture-check.ts';
 
@@ -171,7 +171,7 @@ describe('ffmpeg runs without a shell, with -nostdin, reading local files only',
     }
     // runProcess's launcher (process-launcher*.ts) and ffmpeg-process.ts run ffmpeg; font.ts asks fc-match; private-redis.ts starts redis-server
     expect(spawning.sort()).toEqual([
-      'cli/private-redis.ts', 'engine/render/ffmpeg-process.ts', 'engine/render/font.ts', 'shared/process-launcher-child.ts', 'shared/process-launcher.ts',
+      'cli/private-redis.ts', 'engine/render/ffmpeg-process.ts', 'engine/render/font.ts', 'shared/infra/process-launcher-child.ts', 'shared/infra/process-launcher.ts',
     ]);
   });
 

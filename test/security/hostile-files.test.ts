@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runProcess } from '../../src/shared/process.ts';
+import { runProcess } from '../../src/shared/infra/process.ts';
 import { checkPicture } from '../../src/workers/picture-check.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeysByKey, ConfigError, loadConfig } from '../../src/shared/config.ts';
+import { apiKeysByKey, ConfigError, loadConfig } from '../../src/shared/infra/config.ts';
 
 describe('configuration from the environment', () => {
   it('fills defaults for an empty environment', () => {

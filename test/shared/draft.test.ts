@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { draftSchema, isExportable, timelineSummary, type Draft } from '../../src/shared/draft.ts';
+import { draftSchema, isExportable, timelineSummary, type Draft } from '../../src/shared/jobs/draft.ts';
 
 const draft: Draft = draftSchema.parse({
   d: 10_000,

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../src/shared/backend/client.ts';
-import { fetchToFile, postGuarded } from '../../src/shared/fetch-guard.ts';
+import { fetchToFile, postGuarded } from '../../src/shared/media/fetch-guard.ts';
 import { startClosingServer, startPythonFileServer, type Peer } from '../helpers/peers.ts';
 
 // undici 7 on Node 20 threw `assert(!this.paused)` from a socket handler when

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ProcessError, runProcess } from '../../src/shared/process.ts';
+import { ProcessError, runProcess } from '../../src/shared/infra/process.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -97,7 +97,7 @@ describe('runProcess', () => {
   it('leaves no program running when the process that started it is killed', async () => {
     const file = path.join(dir, 'orphan.pid');
     const script = path.join(dir, 'parent.mts');
-    const processModule = path.resolve('src/shared/process.ts');
+    const processModule = path.resolve('src/shared/infra/process.ts');
     await writeFile(script, `import { runProcess } from ${JSON.stringify(processModule)};\nawait runProcess('sh', ${JSON.stringify(sleeperArgs(file, 30))});\n`);
     const parent = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
     const pid = await pidIn(file);
@@ -108,7 +108,7 @@ describe('runProcess', () => {
 
   it('lets the process exit when nothing runs', async () => {
     const script = path.join(dir, 'idle.mts');
-    const processModule = path.resolve('src/shared/process.ts');
+    const processModule = path.resolve('src/shared/infra/process.ts');
     await writeFile(script, `import { runProcess } from ${JSON.stringify(processModule)};\nconst { stdout } = await runProcess('echo', ['done']);\nprocess.stdout.write(stdout);\n`);
     const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     let output = '';

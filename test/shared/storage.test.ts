@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/shared/config.ts';
+import { loadConfig } from '../../src/shared/infra/config.ts';
 import { createStorage } from '../../src/shared/storage/create-storage.ts';
 import { ObjectNotFoundError, type Storage } from '../../src/shared/storage/storage.ts';
 import { startTestS3, type TestS3 } from '../helpers/s3.ts';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostFailedError, postGuarded, UrlForbiddenError } from '../../src/shared/fetch-guard.ts';
+import { PostFailedError, postGuarded, UrlForbiddenError } from '../../src/shared/media/fetch-guard.ts';
 
 describe('postGuarded: the webhook POST under the fetch guard', () => {
   const servers: Server[] = [];

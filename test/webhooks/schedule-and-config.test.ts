@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/shared/config.ts';
+import { ConfigError, loadConfig } from '../../src/shared/infra/config.ts';
 import { jobEventId } from '../../src/shared/webhooks/events.ts';
 import { DEFAULT_RETRY_SCHEDULE_S, retryAfterMs, scheduledDelayMs } from '../../src/shared/webhooks/schedule.ts';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { JobRecord, JobRecords } from '../../src/shared/job-record.ts';
+import type { JobRecord, JobRecords } from '../../src/shared/jobs/job-record.ts';
 import { renderIdFor } from '../../src/workers/stages/render.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';

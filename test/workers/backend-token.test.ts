@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { BackendClient } from '../../src/shared/backend/client.ts';
 import { skillForPreset } from '../../src/shared/backend/attribution.ts';
-import { createRedis, type Redis } from '../../src/shared/redis.ts';
+import { createRedis, type Redis } from '../../src/shared/infra/redis.ts';
 import { BackendTokens } from '../../src/workers/backend-token.ts';
 import { startTestEngine, type TestEngine } from '../engine/protocol-client.ts';
 import { freePort } from '../helpers/engine-process.ts';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { JobRecord, JobRecords } from '../../src/shared/job-record.ts';
+import type { JobRecord, JobRecords } from '../../src/shared/jobs/job-record.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 import { spawnWorker, stopWorker } from '../helpers/worker-process.ts';

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RENDER_QUEUE } from '../../src/shared/queues.ts';
-import { createRedis } from '../../src/shared/redis.ts';
+import { RENDER_QUEUE } from '../../src/shared/infra/queues.ts';
+import { createRedis } from '../../src/shared/infra/redis.ts';
 import { serviceWithFaults, type FaultService } from '../helpers/fault-service.ts';
 
 /**

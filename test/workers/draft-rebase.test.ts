@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Draft } from '../../src/shared/draft.ts';
-import type { BackendFileRef } from '../../src/shared/job-record.ts';
+import type { Draft } from '../../src/shared/jobs/draft.ts';
+import type { BackendFileRef } from '../../src/shared/jobs/job-record.ts';
 import { rebaseDraft } from '../../src/workers/draft-rebase.ts';
 
 const file = (session: string, name: string, fileType = 'image'): BackendFileRef => ({ filename: name, fileType, cdnUrl: `http://engine/files/${session}/${name}` });

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { newId } from '../../src/shared/ids.ts';
-import { JobRecords, type JobRecord } from '../../src/shared/job-record.ts';
-import { createLogger } from '../../src/shared/logger.ts';
-import { createRenderQueue } from '../../src/shared/queues.ts';
-import { createRedis, type Redis } from '../../src/shared/redis.ts';
+import { newId } from '../../src/shared/infra/ids.ts';
+import { JobRecords, type JobRecord } from '../../src/shared/jobs/job-record.ts';
+import { createLogger } from '../../src/shared/infra/logger.ts';
+import { createRenderQueue } from '../../src/shared/infra/queues.ts';
+import { createRedis, type Redis } from '../../src/shared/infra/redis.ts';
 import { sweepLostJobs } from '../../src/workers/watchdog.ts';
 
 describe('the watchdog', () => {

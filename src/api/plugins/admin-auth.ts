@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { AdminKey } from '../../shared/admin-key.ts';
+import type { AdminKey } from '../../shared/infra/admin-key.ts';
 import { sendProblem } from './problem.ts';
 
 export interface AdminAuthOptions {

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { metrics } from '../../shared/metrics/registry.ts';
+import { metrics } from '../../shared/infra/metrics/registry.ts';
 
 /** Counts and times every answered request by its route pattern (never the raw URL, so labels stay bounded). */
 export const httpMetricsPlugin = fp(async (app) => {

@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
-import { isRedisUnavailable } from '../../shared/redis.ts';
+import { isRedisUnavailable } from '../../shared/infra/redis.ts';
 import { malformedMultipart } from './request-limits.ts';
 
 export interface ProblemFields {

@@ -1,6 +1,6 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-import { RedisScript } from '../../shared/redis-script.ts';
+import { RedisScript } from '../../shared/infra/redis-script.ts';
 
 /**
  * Takes up to ARGV[1] requests of a key's budget (ARGV[2] per window of

@@ -1,5 +1,5 @@
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
-import { redactText } from '../../shared/redact-text.ts';
+import { redactText } from '../../shared/infra/redact-text.ts';
 
 const JOB_ID = /^job_[0-9A-Za-z]+$/;
 const CREATED_JOB = /\/v1\/jobs\/(job_[0-9A-Za-z]+)$/;

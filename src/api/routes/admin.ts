@@ -1,11 +1,11 @@
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AdminKey } from '../../shared/admin-key.ts';
-import { readQueueCounts } from '../../shared/metrics/queue-counts.ts';
-import { finishedInWindow } from '../../shared/metrics/queue-throughput.ts';
-import { registry } from '../../shared/metrics/registry.ts';
-import { THROUGHPUT_QUEUES } from '../../shared/queue-set.ts';
+import { AdminKey } from '../../shared/infra/admin-key.ts';
+import { readQueueCounts } from '../../shared/infra/metrics/queue-counts.ts';
+import { finishedInWindow } from '../../shared/infra/metrics/queue-throughput.ts';
+import { registry } from '../../shared/infra/metrics/registry.ts';
+import { THROUGHPUT_QUEUES } from '../../shared/infra/queue-set.ts';
 import { adminAuthPlugin } from '../plugins/admin-auth.ts';
 import { problemReply } from '../schemas/jobs.ts';
 import { queueDashboard } from './queue-dashboard.ts';

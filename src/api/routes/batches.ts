@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { batchView } from '../../shared/batch-view.ts';
+import { batchView } from '../../shared/jobs/batch-view.ts';
 import { ProblemError } from '../../shared/errors.ts';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../idempotency.ts';
 import { cancelJob } from '../job-cancel.ts';

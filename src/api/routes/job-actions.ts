@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { ProblemError } from '../../shared/errors.ts';
-import { jobView } from '../../shared/job-view.ts';
+import { jobView } from '../../shared/jobs/job-view.ts';
 import { expiredProblem } from '../expired-problem.ts';
 import { cancelJob } from '../job-cancel.ts';
 import { baseUrl, ownJob } from '../request-context.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { TERMINAL_STATUSES } from '../../shared/job-record.ts';
-import { jobView } from '../../shared/job-view.ts';
+import { TERMINAL_STATUSES } from '../../shared/jobs/job-record.ts';
+import { jobView } from '../../shared/jobs/job-view.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { jobParamsSchema } from '../schemas/jobs.ts';
 import type { ApiServices } from '../services.ts';

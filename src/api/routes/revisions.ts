@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
-import { newId } from '../../shared/ids.ts';
-import { jobView } from '../../shared/job-view.ts';
-import { jobOptionsSchema } from '../../shared/job-options.ts';
+import { newId } from '../../shared/infra/ids.ts';
+import { jobView } from '../../shared/jobs/job-view.ts';
+import { jobOptionsSchema } from '../../shared/jobs/job-options.ts';
 import { expiredProblem } from '../expired-problem.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS, problemReply } from '../schemas/jobs.ts';

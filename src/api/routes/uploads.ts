@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
-import { newId } from '../../shared/ids.ts';
+import { newId } from '../../shared/infra/ids.ts';
 import { storeMedia } from '../media-intake.ts';
 import type { ApiServices } from '../services.ts';
 import type { UploadRecord } from '../upload-store.ts';

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError } from '../../shared/errors.ts';
-import { WEBHOOK_EVENTS } from '../../shared/job-record.ts';
+import { WEBHOOK_EVENTS } from '../../shared/jobs/job-record.ts';
 import { DELIVERY_STATUSES, type DeliveryAttempt } from '../../shared/webhooks/store.ts';
 import type { SecretInfo } from '../../shared/webhooks/secrets.ts';
 import type { ApiServices } from '../services.ts';

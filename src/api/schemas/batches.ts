@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WEBHOOK_EVENTS } from '../../shared/job-record.ts';
+import { WEBHOOK_EVENTS } from '../../shared/jobs/job-record.ts';
 import { createJobBodySchema, jobSchema, metadataSchema } from './jobs.ts';
 
 /** What a batch's own webhook_url receives unless webhook_events says otherwise. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { JOB_STAGES, JOB_STATUSES, WEBHOOK_EVENTS } from '../../shared/job-record.ts';
-import { audioOptionSchema, jobOptionsSchema } from '../../shared/job-options.ts';
-import { PRESETS } from '../../shared/presets.ts';
+import { JOB_STAGES, JOB_STATUSES, WEBHOOK_EVENTS } from '../../shared/jobs/job-record.ts';
+import { audioOptionSchema, jobOptionsSchema } from '../../shared/jobs/job-options.ts';
+import { PRESETS } from '../../shared/jobs/presets.ts';
 
 export const MAX_IMAGES = 50;
 export const MAX_PROMPT_CHARS = 4000;

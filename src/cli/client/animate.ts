@@ -1,9 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { MOTIONS } from '../../shared/draft.ts';
-import { ASPECT_RATIOS, RESOLUTIONS } from '../../shared/job-options.ts';
-import { PRESETS } from '../../shared/presets.ts';
+import { MOTIONS } from '../../shared/jobs/draft.ts';
+import { ASPECT_RATIOS, RESOLUTIONS } from '../../shared/jobs/job-options.ts';
+import { PRESETS } from '../../shared/jobs/presets.ts';
 import { out } from '../output.ts';
 import type { ApiClient, CreateJobRequest } from './api-client.ts';
 import { clientAction } from './command-runner.ts';

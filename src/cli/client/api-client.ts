@@ -5,9 +5,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createParser } from 'eventsource-parser';
 import { fetch, FormData, request } from 'undici';
-import { DEV_TENANT } from '../../shared/config.ts';
-import type { JobStatus } from '../../shared/job-record.ts';
-import type { JobView } from '../../shared/job-view.ts';
+import { DEV_TENANT } from '../../shared/infra/config.ts';
+import type { JobStatus } from '../../shared/jobs/job-record.ts';
+import type { JobView } from '../../shared/jobs/job-view.ts';
 import { ApiProblem } from './api-problem.ts';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:3000';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { TERMINAL_STATUSES } from '../../shared/job-record.ts';
-import type { JobView } from '../../shared/job-view.ts';
+import { TERMINAL_STATUSES } from '../../shared/jobs/job-record.ts';
+import type { JobView } from '../../shared/jobs/job-view.ts';
 import type { ApiClient } from './api-client.ts';
 import { ApiProblem } from './api-problem.ts';
 

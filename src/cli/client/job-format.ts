@@ -1,4 +1,4 @@
-import type { JobView } from '../../shared/job-view.ts';
+import type { JobView } from '../../shared/jobs/job-view.ts';
 
 const KIB = 1024;
 

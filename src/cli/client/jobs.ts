@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { JOB_STATUSES, type JobStatus } from '../../shared/job-record.ts';
+import { JOB_STATUSES, type JobStatus } from '../../shared/jobs/job-record.ts';
 import { out } from '../output.ts';
 import { clientAction } from './command-runner.ts';
 import { jobTable } from './job-format.ts';

@@ -1,4 +1,4 @@
-import type { TEXT_POSITIONS } from '../../shared/draft.ts';
+import type { TEXT_POSITIONS } from '../../shared/jobs/draft.ts';
 import type { RequestCaption } from './request.ts';
 import { DOUBLE_QUOTED, PLAIN_NUMBER, QUOTED, SECONDS_UNIT, unquote, type Remaining } from './text-patterns.ts';
 

@@ -1,5 +1,5 @@
-import { FITS, MOTIONS, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS } from '../../shared/draft.ts';
-import { ASPECT_RATIOS, FRAME_RATES, MOTION_INTENSITIES, RESOLUTIONS } from '../../shared/job-options.ts';
+import { FITS, MOTIONS, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS } from '../../shared/jobs/draft.ts';
+import { ASPECT_RATIOS, FRAME_RATES, MOTION_INTENSITIES, RESOLUTIONS } from '../../shared/jobs/job-options.ts';
 import { overlay, present, type AgentRequest, type RequestCaption } from './request.ts';
 import { alternatives, HEX, member, NUMBER } from './text-patterns.ts';
 

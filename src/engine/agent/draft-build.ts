@@ -1,5 +1,5 @@
-import { TRACK_TYPE, type Draft, type Track } from '../../shared/draft.ts';
-import { INTENSITY_AMOUNT, outputSize } from '../../shared/job-options.ts';
+import { TRACK_TYPE, type Draft, type Track } from '../../shared/jobs/draft.ts';
+import { INTENSITY_AMOUNT, outputSize } from '../../shared/jobs/job-options.ts';
 import type { Settings } from './settings.ts';
 import { segmentSpans } from './timeline.ts';
 

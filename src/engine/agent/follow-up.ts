@@ -1,4 +1,4 @@
-import { MOTION_INTENSITIES, type MotionIntensity } from '../../shared/job-options.ts';
+import { MOTION_INTENSITIES, type MotionIntensity } from '../../shared/jobs/job-options.ts';
 import type { AgentRequest } from './request.ts';
 import { QUOTED, unquote, type Remaining } from './text-patterns.ts';
 

@@ -1,5 +1,5 @@
-import type { Fit, Motion, Transition } from '../../shared/draft.ts';
-import { ASPECT_RATIOS, FRAME_RATES, type AspectRatio, type MotionIntensity, type Resolution } from '../../shared/job-options.ts';
+import type { Fit, Motion, Transition } from '../../shared/jobs/draft.ts';
+import { ASPECT_RATIOS, FRAME_RATES, type AspectRatio, type MotionIntensity, type Resolution } from '../../shared/jobs/job-options.ts';
 import { present, type AgentRequest, type RequestAudio } from './request.ts';
 import { HEX, member, PLAIN_NUMBER, SECONDS_UNIT, type Remaining } from './text-patterns.ts';
 

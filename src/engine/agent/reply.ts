@@ -1,5 +1,5 @@
-import { TRACK_TYPE, type Draft, type Motion } from '../../shared/draft.ts';
-import { MOTION_INTENSITIES } from '../../shared/job-options.ts';
+import { TRACK_TYPE, type Draft, type Motion } from '../../shared/jobs/draft.ts';
+import { MOTION_INTENSITIES } from '../../shared/jobs/job-options.ts';
 import type { Settings } from './settings.ts';
 
 /**

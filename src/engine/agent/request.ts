@@ -1,4 +1,4 @@
-import type { AudioOption, Caption, JobOptions } from '../../shared/job-options.ts';
+import type { AudioOption, Caption, JobOptions } from '../../shared/jobs/job-options.ts';
 
 /** A caption as an instruction states it; free phrasings may leave out the timing (then it spans the video). */
 export type RequestCaption = Omit<Caption, 'start_s' | 'end_s'> & Partial<Pick<Caption, 'start_s' | 'end_s'>>;

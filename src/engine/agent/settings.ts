@@ -1,5 +1,5 @@
-import type { Fit, Motion, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, Transition } from '../../shared/draft.ts';
-import type { AspectRatio, FRAME_RATES, MotionIntensity, Resolution } from '../../shared/job-options.ts';
+import type { Fit, Motion, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, Transition } from '../../shared/jobs/draft.ts';
+import type { AspectRatio, FRAME_RATES, MotionIntensity, Resolution } from '../../shared/jobs/job-options.ts';
 import type { AgentRequest } from './request.ts';
 
 export type FrameRate = (typeof FRAME_RATES)[number];

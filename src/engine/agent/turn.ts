@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
-import { TRACK_TYPE, type Draft } from '../../shared/draft.ts';
-import { INTENSITY_AMOUNT } from '../../shared/job-options.ts';
-import { SKILL_SOURCE } from '../../shared/presets.ts';
+import { TRACK_TYPE, type Draft } from '../../shared/jobs/draft.ts';
+import { INTENSITY_AMOUNT } from '../../shared/jobs/job-options.ts';
+import { SKILL_SOURCE } from '../../shared/jobs/presets.ts';
 import { buildDraft, type DraftMedia, type DraftPicture } from './draft-build.ts';
 import { applyFollowUpEdits } from './follow-up.ts';
 import { readInstruction } from './read.ts';

@@ -1,4 +1,4 @@
-import { localFileInput } from '../../shared/ffmpeg-input.ts';
+import { localFileInput } from '../../shared/media/ffmpeg-input.ts';
 import type { PlannedAudio } from './timeline.ts';
 
 const seconds = (value: number) => String(Number(value.toFixed(6)));

@@ -1,4 +1,4 @@
-import type { Draft } from '../../shared/draft.ts';
+import type { Draft } from '../../shared/jobs/draft.ts';
 
 /**
  * `high` trades time for size: x264's `slow` preset at the same CRF makes a

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ProcessError } from '../../shared/process.ts';
+import { ProcessError } from '../../shared/infra/process.ts';
 
 export interface FfmpegProcess {
   child: ChildProcess;

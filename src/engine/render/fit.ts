@@ -1,4 +1,4 @@
-import type { Fit } from '../../shared/draft.ts';
+import type { Fit } from '../../shared/jobs/draft.ts';
 import { ffmpegColor } from './filter-escape.ts';
 import type { Size } from './frame-warper.ts';
 

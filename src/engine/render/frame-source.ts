@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { sourceScale } from '../motion.ts';
 import { fitFilter } from './fit.ts';
-import { localFileInput } from '../../shared/ffmpeg-input.ts';
+import { localFileInput } from '../../shared/media/ffmpeg-input.ts';
 import { startFfmpeg } from './ffmpeg-process.ts';
 import { yuv420Bytes, type Size } from './frame-warper.ts';
 import { DraftRenderError, type PlannedVideo } from './timeline.ts';

@@ -1,6 +1,6 @@
 import {
   TRACK_TYPE, type AudioSegment, type Draft, type Fit, type TextSegment, type Transition, type VideoSegment,
-} from '../../shared/draft.ts';
+} from '../../shared/jobs/draft.ts';
 import { fileTypeOf } from '../media-types.ts';
 import { motionPath, type MotionPath } from '../motion.ts';
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { draftSchema, isExportable } from '../../shared/draft.ts';
+import { draftSchema, isExportable } from '../../shared/jobs/draft.ts';
 import { publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { EngineError, renderOkBody } from '../envelope.ts';
 import { checkRenderable, DraftRenderError, type ResolveLocalPath } from '../ffmpeg-args.ts';

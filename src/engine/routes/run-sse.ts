@@ -2,7 +2,7 @@ import { setTimeout } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { draftSchema, timelineSummary } from '../../shared/draft.ts';
+import { draftSchema, timelineSummary } from '../../shared/jobs/draft.ts';
 import { planTurn, type DraftMedia, type DraftPicture, type Turn } from '../agent/index.ts';
 import { isSameUser, publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { fileUrl } from '../media-files.ts';

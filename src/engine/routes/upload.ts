@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { JobError } from '../../shared/errors.ts';
-import { fetchToFile } from '../../shared/fetch-guard.ts';
+import { fetchToFile } from '../../shared/media/fetch-guard.ts';
 import { publicBase, requireAccount, requireSession, type EngineContext } from '../context.ts';
 import { EngineError, okBody } from '../envelope.ts';
 import { describeUpload, fileView, hashFile, writeHashed } from '../media-files.ts';

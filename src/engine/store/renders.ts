@@ -1,4 +1,4 @@
-import type { Draft } from '../../shared/draft.ts';
+import type { Draft } from '../../shared/jobs/draft.ts';
 
 export type RenderStatus = 'pending' | 'processing' | 'completed' | 'failed';
 

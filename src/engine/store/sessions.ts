@@ -1,5 +1,5 @@
 import type { MediaKind } from '../../shared/backend/media-types.ts';
-import type { Draft } from '../../shared/draft.ts';
+import type { Draft } from '../../shared/jobs/draft.ts';
 import type { AgentRequest, DraftMedia, DraftPicture } from '../agent/index.ts';
 import { newSessionId, newTaskId } from './ids.ts';
 

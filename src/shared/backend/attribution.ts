@@ -1,4 +1,4 @@
-import { SKILL_SOURCE, type Preset } from '../presets.ts';
+import { SKILL_SOURCE, type Preset } from '../jobs/presets.ts';
 
 export type SkillPlatform = 'clawhub' | 'cursor' | 'unknown';
 

@@ -1,6 +1,6 @@
 import { openAsBlob } from 'node:fs';
 import { Agent, FormData, type Dispatcher } from 'undici';
-import { recordBackendCall, recordBackendStream } from '../metrics/backend-calls.ts';
+import { recordBackendCall, recordBackendStream } from '../infra/metrics/backend-calls.ts';
 import { attributionHeaders, type SkillAttribution } from './attribution.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { isLocalFileError, writeStreamToFile } from './file-sink.ts';

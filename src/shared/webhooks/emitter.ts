@@ -1,9 +1,9 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { newId } from '../ids.ts';
-import { TERMINAL_STATUSES, type JobRecord, type JobRecords, type WebhookEvent } from '../job-record.ts';
-import { jobView } from '../job-view.ts';
-import type { Logger } from '../logger.ts';
+import { newId } from '../infra/ids.ts';
+import { TERMINAL_STATUSES, type JobRecord, type JobRecords, type WebhookEvent } from '../jobs/job-record.ts';
+import { jobView } from '../jobs/job-view.ts';
+import type { Logger } from '../infra/logger.ts';
 import {
   batchEventId,
   jobEventId,

@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
-import type { Config } from '../config.ts';
-import type { JobRecord, WebhookEvent } from '../job-record.ts';
+import type { Config } from '../infra/config.ts';
+import type { JobRecord, WebhookEvent } from '../jobs/job-record.ts';
 
 /** The BullMQ queue webhook deliveries run in, apart from renders. */
 export const WEBHOOK_QUEUE = 'webhooks';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../logger.ts';
-import { RedisScript } from '../redis-script.ts';
+import type { Logger } from '../infra/logger.ts';
+import { RedisScript } from '../infra/redis-script.ts';
 import { fingerprintOf, type SecretLedger } from './secret-ledger.ts';
 
 /** How long a rotated-out secret still signs deliveries. */

@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config.ts';
-import type { JobRecords } from '../job-record.ts';
-import type { Logger } from '../logger.ts';
+import type { Config } from '../infra/config.ts';
+import type { JobRecords } from '../jobs/job-record.ts';
+import type { Logger } from '../infra/logger.ts';
 import type { Storage } from '../storage/storage.ts';
 import { WebhookEmitter } from './emitter.ts';
 import { WEBHOOK_RETENTION_S, webhookBaseUrl, type WebhookJobData } from './events.ts';

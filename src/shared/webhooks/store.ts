@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { encodeTime, monotonicFactory } from 'ulid';
-import type { WebhookEvent } from '../job-record.ts';
-import { RedisScript } from '../redis-script.ts';
+import type { WebhookEvent } from '../jobs/job-record.ts';
+import { RedisScript } from '../infra/redis-script.ts';
 import { WEBHOOK_RETENTION_S, type WebhookEventRecord } from './events.ts';
 
 export const DELIVERY_STATUSES = ['delivered', 'retrying', 'failed', 'gone', 'skipped', 'held'] as const;

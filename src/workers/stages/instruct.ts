@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplyAccumulator, type CollectedReply } from '../../shared/backend/reply-collector.ts';
-import { draftSchema, TRACK_TYPE, type Draft } from '../../shared/draft.ts';
+import { draftSchema, TRACK_TYPE, type Draft } from '../../shared/jobs/draft.ts';
 import { BackendError, JobError } from '../../shared/errors.ts';
-import type { Checkpoint } from '../../shared/job-record.ts';
+import type { Checkpoint } from '../../shared/jobs/job-record.ts';
 import { composeInstruction } from '../instruction.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JobError } from '../../shared/errors.ts';
-import { metrics } from '../../shared/metrics/registry.ts';
+import { metrics } from '../../shared/infra/metrics/registry.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 import { isUnknownRender, replaceLostRender } from './lost-render.ts';
 import { exportRender, renderIdFor } from './render.ts';

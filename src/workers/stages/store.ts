@@ -1,11 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { timelineSummary } from '../../shared/draft.ts';
+import { timelineSummary } from '../../shared/jobs/draft.ts';
 import { JobError } from '../../shared/errors.ts';
-import { probeMedia } from '../../shared/ffprobe.ts';
-import { localFileInput } from '../../shared/ffmpeg-input.ts';
-import { runProcess } from '../../shared/process.ts';
+import { probeMedia } from '../../shared/media/ffprobe.ts';
+import { localFileInput } from '../../shared/media/ffmpeg-input.ts';
+import { runProcess } from '../../shared/infra/process.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 import { isUnknownRender, replaceLostRender } from './lost-render.ts';
 

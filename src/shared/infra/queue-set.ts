@@ -1,6 +1,6 @@
 import { MetricsTime, Queue, type ConnectionOptions, type MetricsOptions } from 'bullmq';
 import { BATCH_QUEUE, MAINTENANCE_QUEUE, RENDER_QUEUE, RETENTION_QUEUE } from './queues.ts';
-import { WEBHOOK_QUEUE } from './webhooks/events.ts';
+import { WEBHOOK_QUEUE } from '../webhooks/events.ts';
 
 /** Every BullMQ queue of the project. */
 export const QUEUE_NAMES = [RENDER_QUEUE, BATCH_QUEUE, WEBHOOK_QUEUE, MAINTENANCE_QUEUE, RETENTION_QUEUE] as const;

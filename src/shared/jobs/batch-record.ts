@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { WebhookEvent } from './job-record.ts';
-import { RedisScript } from './redis-script.ts';
+import { RedisScript } from '../infra/redis-script.ts';
 
 /** A batch: jobs submitted together, followed together, reported once when the last one ends. */
 export interface BatchRecord {

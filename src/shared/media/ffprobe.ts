@@ -1,5 +1,5 @@
 import { probeInput } from './ffmpeg-input.ts';
-import { runProcess } from './process.ts';
+import { runProcess } from '../infra/process.ts';
 
 export interface MediaInfo {
   formatName: string;

@@ -1,4 +1,4 @@
-import { INTERNAL_ERROR_MESSAGE, type JobErrorInfo } from './errors.ts';
+import { INTERNAL_ERROR_MESSAGE, type JobErrorInfo } from '../errors.ts';
 import type { JobRecord, JobStage, JobStatus, WebhookEvent } from './job-record.ts';
 import type { Preset } from './presets.ts';
 

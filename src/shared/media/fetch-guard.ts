@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import ipaddr from 'ipaddr.js';
 import { Agent, request, type Dispatcher } from 'undici';
-import { JobError } from './errors.ts';
+import { JobError } from '../errors.ts';
 
 /**
  * The one way user-supplied URLs are fetched. The address is checked when the

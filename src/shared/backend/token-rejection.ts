@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisScript } from './redis-script.ts';
+import { RedisScript } from '../infra/redis-script.ts';
 
 /** The backend's rejections of the configured NEMO_TOKEN, as the fleet last saw them. */
 export interface TokenRejection {

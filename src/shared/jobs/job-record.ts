@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Draft } from './draft.ts';
-import type { JobErrorInfo } from './errors.ts';
+import type { JobErrorInfo } from '../errors.ts';
 import type { Preset } from './presets.ts';
 import type { JobOptions } from './job-options.ts';
-import { waitListKey } from './queues.ts';
-import { RedisScript } from './redis-script.ts';
+import { waitListKey } from '../infra/queues.ts';
+import { RedisScript } from '../infra/redis-script.ts';
 
 export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
