@@ -14,14 +14,14 @@ import type { Storage } from '../shared/storage/storage.ts';
 import { createWebhookQueue, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { TokenRejections } from '../shared/backend/token-rejection.ts';
-import { buildApi } from './app.ts';
-import { BatchSubmission } from './batch-submission.ts';
-import { Idempotency } from './idempotency.ts';
-import { JobSubmission } from './job-submission.ts';
-import { JobWatcher } from './job-watcher.ts';
-import { batchRedisWrites } from './redis-write-batching.ts';
-import type { ApiServices } from './services.ts';
-import { UploadStore } from './upload-store.ts';
+import { buildApi } from './http/app.ts';
+import { BatchSubmission } from './services/batch-submission.ts';
+import { Idempotency } from './services/idempotency.ts';
+import { JobSubmission } from './services/job-submission.ts';
+import { JobWatcher } from './services/job-watcher.ts';
+import { batchRedisWrites } from './services/redis-write-batching.ts';
+import type { ApiServices } from './services/api-services.ts';
+import { UploadStore } from './services/upload-store.ts';
 
 export interface RunningApi {
   url: string;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { openApiYaml } from '../../src/api/openapi.ts';
+import { openApiYaml } from '../../src/api/http/openapi.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH } from '../../src/api/plugins/request-limits.ts';
+import { MAX_JSON_DEPTH } from '../../src/api/http/plugins/request-limits.ts';
 import { postJob, startTestService, type TestService } from '../helpers/service.ts';
 
 /**

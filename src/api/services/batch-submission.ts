@@ -1,0 +1,54 @@
+import type { FlowProducer } from 'bullmq';
+import stringify from 'safe-stable-stringify';
+import type { BatchRecord, BatchRecords } from '../../shared/jobs/batch-record.ts';
+import { newId } from '../../shared/infra/ids.ts';
+import type { JobRecord, JobRecords } from '../../shared/jobs/job-record.ts';
+import { batchFlow, type RetryPolicy } from '../../shared/infra/queues.ts';
+import type { JobIntake } from './job-intake.ts';
+import { written, type JobSubmission } from './job-submission.ts';
+import { DEFAULT_BATCH_WEBHOOK_EVENTS, type CreateBatchBody } from '../http/schemas/batches.ts';
+
+/**
+ * A batch becomes one BullMQ flow, added atomically: a parent in the batches
+ * queue that runs once every child (one render job per item) has ended. The
+ * records are written first; should this process die before the flow is
+ * added, the watchdog adds it (queue-repair.ts).
+ */
+export class BatchSubmission {
+  constructor(
+    private readonly jobs: JobSubmission,
+    private readonly records: JobRecords,
+    private readonly batches: BatchRecords,
+    private readonly flows: Pick<FlowProducer, 'add'>,
+    private readonly retry: RetryPolicy,
+  ) {}
+
+  async submit(tenant: string, body: CreateBatchBody, intakes: readonly JobIntake[], idempotencyKey?: string): Promise<{ batch: BatchRecord; replayed: boolean }> {
+    this.jobs.checkWebhookUrl(body.webhook_url);
+    intakes.forEach((intake, i) => this.jobs.checkWebhookUrl(intake.fields.webhook_url, `body.items.${i}.webhook_url`));
+    const id = newId('bat');
+    const earlier = await this.jobs.claimKey(tenant, idempotencyKey, stringify(body) ?? '', id);
+    if (earlier) return { batch: await written(() => this.batches.get(earlier)), replayed: true };
+
+    const jobs: JobRecord[] = intakes.map((intake) => this.jobs.buildRecord(tenant, newId('job'), intake, { batchId: id }));
+    const batch: BatchRecord = {
+      id,
+      tenant,
+      jobIds: jobs.map((job) => job.id),
+      createdAt: new Date().toISOString(),
+      metadata: body.metadata,
+      webhookUrl: body.webhook_url,
+      webhookEvents: body.webhook_events ?? [...DEFAULT_BATCH_WEBHOOK_EVENTS],
+    };
+    try {
+      await this.batches.create(batch);
+      // sent together: one round trip for the whole batch
+      await Promise.all(jobs.map((job) => this.records.create(job)));
+      await this.flows.add(batchFlow(id, batch.jobIds, this.retry));
+    } catch (error) {
+      await this.jobs.releaseKey(tenant, idempotencyKey);
+      throw error;
+    }
+    return { batch, replayed: false };
+  }
+}
