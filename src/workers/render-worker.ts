@@ -42,6 +42,14 @@ async function cancelBackendRender(deps: LifecycleDeps, jobId: string): Promise<
  * the whole queue off, or start over in a new session. A job canceled while
  * it runs is stopped through its AbortSignal and ends quietly.
  */
+/**
+ * BullMQ applies the rate limit a 429 sets (`worker.rateLimit`) only to a
+ * worker that has a limiter: without one, another free slot takes the job
+ * again at once. This limiter never limits by itself (no count reaches its
+ * max); it only makes the 429's Retry-After hold every slot of every worker.
+ */
+const HONOUR_MANUAL_RATE_LIMIT = { max: Number.MAX_SAFE_INTEGER, duration: 1_000 };
+
 export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOptions): Worker<RenderJobData> {
   const process = async (bullJob: Job<RenderJobData>, token?: string, bullSignal?: AbortSignal) => {
     const { jobId } = bullJob.data;
@@ -114,6 +122,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     stalledInterval: options.stalledIntervalMs,
     maxStalledCount: options.maxStalledCount,
     metrics: QUEUE_METRICS,
+    limiter: HONOUR_MANUAL_RATE_LIMIT,
   });
   // e.g. a lock that could not be renewed, or a finish refused for a lost lock
   worker.on('error', (error) => deps.logger.warn({ err: error }, 'render worker error'));
