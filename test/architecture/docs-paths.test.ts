@@ -1,0 +1,70 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TOP_FOLDERS = ['src', 'test', 'bench', 'docs', 'public', 'docker', 'scripts', 'openapi.yaml'];
+const PATH_TOKEN = new RegExp(`(?<![\\w./-])((?:${TOP_FOLDERS.join('|')})(?:/[\\w.@*-]+)*/?)`, 'g');
+
+/** Every repository path a document names: in prose, in tables and in code blocks. */
+export function namedPaths(markdown: string): string[] {
+  const named = new Set<string>();
+  for (const match of markdown.matchAll(PATH_TOKEN)) {
+    const token = match[1].replace(/[.,:;)]+$/, '');
+    if (token.includes('/') || token === 'openapi.yaml') named.add(token);
+  }
+  return [...named];
+}
+
+/**
+ * The layout tree's nested lines (`  http/   the Fastify app`) name folders
+ * and files inside the top-level folder above them.
+ */
+export function layoutTreePaths(markdown: string): string[] {
+  const section = /## Layout\n[\s\S]*?```\n([\s\S]*?)```/.exec(markdown)?.[1] ?? '';
+  const paths: string[] = [];
+  let parent = '';
+  for (const line of section.split('\n')) {
+    const top = /^(\S+\/)\s/.exec(line);
+    if (top) {
+      parent = top[1];
+      paths.push(parent);
+      continue;
+    }
+    const nested = /^ {2}(\S+)\s{2,}/.exec(line);
+    if (nested && parent) paths.push(`${parent}${nested[1]}`);
+  }
+  return paths;
+}
+
+/** A pattern (`bench/results/faults-*.json`) names what a run writes: its folder must exist. */
+function exists(named: string): boolean {
+  return existsSync(path.join(ROOT, named.includes('*') ? path.dirname(named) : named));
+}
+
+const DOCUMENTS = ['docs/architecture.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && f !== 'architecture.md').map((f) => `docs/${f}`), 'README.md'];
+
+describe.each(DOCUMENTS)('%s', (document) => {
+  const markdown = readFileSync(path.join(ROOT, document), 'utf8');
+
+  it('names only source paths that exist', () => {
+    const missing = [...namedPaths(markdown), ...(document === 'docs/architecture.md' ? layoutTreePaths(markdown) : [])].filter((named) => !exists(named));
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('the path reader itself', () => {
+  it('finds paths in prose, tables, code and the layout tree', () => {
+    const doc = 'See `src/shared/jobs/job-record.ts`, | src/api/ | and (bench/faults.ts).\n## Layout\n```\nsrc/api/   the API\n  http/      the app\n```\n';
+    expect(namedPaths(doc)).toEqual(expect.arrayContaining(['src/shared/jobs/job-record.ts', 'src/api/', 'bench/faults.ts']));
+    expect(layoutTreePaths(doc)).toEqual(['src/api/', 'src/api/http/']);
+    expect(exists('src/nowhere.ts')).toBe(false);
+    expect(exists('src/nowhere/*.ts')).toBe(false);
+  });
+
+  it('reads the real layout tree', () => {
+    const tree = layoutTreePaths(readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8'));
+    expect(tree).toEqual(expect.arrayContaining(['src/api/', 'src/shared/', 'test/']));
+    expect(tree.filter((named) => named.split('/').filter(Boolean).length > 2).length).toBeGreaterThan(5);
+  });
+});
