@@ -25,9 +25,9 @@ export function layoutTreePaths(markdown: string): string[] {
   const paths: string[] = [];
   let parent = '';
   for (const line of section.split('\n')) {
-    const top = /^(\S+\/)\s/.exec(line);
+    const top = /^(\S+\/)\s/.exec(line)?.[1];
     if (top) {
-      parent = top[1];
+      parent = top;
       paths.push(parent);
       continue;
     }
