@@ -10,7 +10,7 @@ const PATH_TOKEN = new RegExp(`(?<![\\w./-])((?:${TOP_FOLDERS.join('|')})(?:/[\\
 export function namedPaths(markdown: string): string[] {
   const named = new Set<string>();
   for (const match of markdown.matchAll(PATH_TOKEN)) {
-    const token = match[1].replace(/[.,:;)]+$/, '');
+    const token = (match[1] ?? '').replace(/[.,:;)]+$/, '');
     if (token.includes('/') || token === 'openapi.yaml') named.add(token);
   }
   return [...named];
