@@ -42,6 +42,29 @@ function exists(named: string): boolean {
   return existsSync(path.join(ROOT, named.includes('*') ? path.dirname(named) : named));
 }
 
+/**
+ * Code names a document quotes in backticks: environment variables
+ * (`WORKER_LOCK_MS`), types and classes (`ReplyAccumulator`), members
+ * (`JobRecords.transition`) and fields (`renderId`).
+ */
+export function quotedCodeNames(markdown: string): string[] {
+  const names = new Set<string>();
+  for (const [, quoted = ''] of markdown.matchAll(/`([^`\n]+)`/g)) {
+    if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(quoted) || /^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*)+$/.test(quoted) || /^[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+$/.test(quoted)) names.add(quoted);
+    const member = /^([A-Z][A-Za-z0-9]+)\.([a-z][A-Za-z0-9]+)$/.exec(quoted);
+    if (member?.[1] && member[2]) names.add(member[1]).add(member[2]);
+  }
+  return [...names];
+}
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(folder, entry.name);
+    return entry.isDirectory() ? sourceFiles(full) : entry.name.endsWith('.ts') ? [full] : [];
+  });
+}
+const SOURCE_WORDS = new Set(sourceFiles(path.join(ROOT, 'src')).flatMap((file) => readFileSync(file, 'utf8').match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []));
+
 const DOCUMENTS = ['docs/architecture.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md') && f !== 'architecture.md').map((f) => `docs/${f}`), 'README.md'];
 
 describe.each(DOCUMENTS)('%s', (document) => {
@@ -51,6 +74,11 @@ describe.each(DOCUMENTS)('%s', (document) => {
     const missing = [...namedPaths(markdown), ...(document === 'docs/architecture.md' ? layoutTreePaths(markdown) : [])].filter((named) => !exists(named));
     expect(missing).toEqual([]);
   });
+
+  if (document === 'docs/architecture.md')
+    it('quotes only code names that are in src/', () => {
+      expect(quotedCodeNames(markdown).filter((name) => !SOURCE_WORDS.has(name))).toEqual([]);
+    });
 });
 
 describe('the path reader itself', () => {
@@ -60,6 +88,13 @@ describe('the path reader itself', () => {
     expect(layoutTreePaths(doc)).toEqual(['src/api/', 'src/api/http/']);
     expect(exists('src/nowhere.ts')).toBe(false);
     expect(exists('src/nowhere/*.ts')).toBe(false);
+  });
+
+  it('finds quoted code names', () => {
+    expect(quotedCodeNames('`WORKER_LOCK_MS`, `ReplyAccumulator`, `JobRecords.transition`, `renderId`, `npm start`, `job.succeeded`').sort()).toEqual(
+      ['JobRecords', 'ReplyAccumulator', 'WORKER_LOCK_MS', 'renderId', 'transition'].sort(),
+    );
+    expect(SOURCE_WORDS.has('NoSuchThingAnywhere')).toBe(false);
   });
 
   it('reads the real layout tree', () => {
