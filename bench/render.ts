@@ -13,7 +13,7 @@ import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mp4OutputArgs, videoEncoderArgs } from '../src/engine/render/encoder.ts';
-import { renderDraft } from '../src/engine/renderer.ts';
+import { renderDraft } from '../src/engine/render/renderer.ts';
 import { draftSchema, type Draft } from '../src/shared/jobs/draft.ts';
 import { cpuSeconds } from './lib/cpu-time.ts';
 import { PeakMemorySampler } from './lib/peak-memory.ts';

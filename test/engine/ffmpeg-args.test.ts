@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildRenderCommand, checkRenderable, DraftRenderError, renderGeometry, renderGraph } from '../../src/engine/ffmpeg-args.ts';
-import { motionPath, windowAt } from '../../src/engine/motion.ts';
+import { buildRenderCommand, checkRenderable, DraftRenderError, renderGeometry, renderGraph } from '../../src/engine/render/ffmpeg-args.ts';
+import { motionPath, windowAt } from '../../src/engine/render/motion.ts';
 import { captionFileText, captionLayout } from '../../src/engine/render/captions.ts';
 import { decoderArgs, preparedSize } from '../../src/engine/render/frame-source.ts';
 import { ffmpegColor, filterValue } from '../../src/engine/render/filter-escape.ts';
 import { planRender } from '../../src/engine/render/timeline.ts';
 import { streamPieces } from '../../src/engine/render/transitions.ts';
 import { draftSchema, MOTIONS, type Draft } from '../../src/shared/jobs/draft.ts';
-import { progressReader } from '../../src/engine/renderer.ts';
+import { progressReader } from '../../src/engine/render/renderer.ts';
 
 const resolve = (src: string) => `/data/${src}`;
 const files = { outPath: '/out/x.mp4', captionFiles: ['/tmp/c0.txt', '/tmp/c1.txt'] };

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { renderDraft } from '../../src/engine/renderer.ts';
+import { renderDraft } from '../../src/engine/render/renderer.ts';
 import { draftSchema, type Draft } from '../../src/shared/jobs/draft.ts';
 import { runProcess } from '../../src/shared/infra/process.ts';
 

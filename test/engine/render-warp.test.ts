@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameWarper, samplePoint, windowMaps, yuv420Bytes, type AxisMap, type Size } from '../../src/engine/render/frame-warper.ts';
-import { motionPath, sourceScale, windowAt, type ViewWindow } from '../../src/engine/motion.ts';
+import { motionPath, sourceScale, windowAt, type ViewWindow } from '../../src/engine/render/motion.ts';
 import { MOTIONS } from '../../src/shared/jobs/draft.ts';
 
 /** The kernel's arithmetic, one pixel at a time, in plain JavaScript. */

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDraft, parseInstruction, resolveSettings, type DraftPicture } from '../../src/engine/agent/index.ts';
-import { buildRenderCommand } from '../../src/engine/ffmpeg-args.ts';
+import { buildRenderCommand } from '../../src/engine/render/ffmpeg-args.ts';
 import { captionFileText, captionLayout } from '../../src/engine/render/captions.ts';
 import { decoderArgs, preparedSize } from '../../src/engine/render/frame-source.ts';
 import { planRender } from '../../src/engine/render/timeline.ts';

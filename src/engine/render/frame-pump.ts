@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { windowAt } from '../motion.ts';
+import { windowAt } from './motion.ts';
 import { decodeStill, pictureFrames, preparedSize } from './frame-source.ts';
 import type { FrameWarper, Size } from './frame-warper.ts';
 import type { PlannedVideo, RenderPlan } from './timeline.ts';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { sourceScale } from '../motion.ts';
+import { sourceScale } from './motion.ts';
 import { fitFilter } from './fit.ts';
 import { localFileInput } from '../../shared/media/ffmpeg-input.ts';
 import { startFfmpeg } from './ffmpeg-process.ts';

@@ -1,4 +1,4 @@
-import type { ViewWindow } from '../motion.ts';
+import type { ViewWindow } from './motion.ts';
 import { COL_GROUP_BYTES, instantiateWarpKernel, type WarpPlane } from './warp-kernel.ts';
 
 export interface Size {

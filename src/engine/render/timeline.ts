@@ -1,8 +1,8 @@
 import {
   TRACK_TYPE, type AudioSegment, type Draft, type Fit, type TextSegment, type Transition, type VideoSegment,
 } from '../../shared/jobs/draft.ts';
-import { fileTypeOf } from '../media-types.ts';
-import { motionPath, type MotionPath } from '../motion.ts';
+import { fileTypeOf } from '../store/media-types.ts';
+import { motionPath, type MotionPath } from './motion.ts';
 
 /** Maps a segment's `src` to a local file; throws when the src is not one the engine can read. */
 export type ResolveLocalPath = (src: string) => string;

@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
-import { mediaKindOf } from '../shared/backend/media-types.ts';
-import type { FileType } from './store/sessions.ts';
+import { mediaKindOf } from '../../shared/backend/media-types.ts';
+import type { FileType } from './sessions.ts';
 
 /** The extensions upstream accepts (the seeds' list; jpeg is jpg's other spelling). */
 export const ACCEPTED_EXTENSIONS = ['mp4', 'mov', 'avi', 'webm', 'mkv', 'jpg', 'jpeg', 'png', 'gif', 'webp', 'mp3', 'wav', 'm4a', 'aac'] as const;

@@ -1,7 +1,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { probeMedia } from '../shared/media/ffprobe.ts';
-import { runProcess } from '../shared/infra/process.ts';
+import { probeMedia } from '../../shared/media/ffprobe.ts';
+import { runProcess } from '../../shared/infra/process.ts';
 import type { RenderFile } from './render-runner.ts';
 
 /** The one clip every render answers with in benchmark mode: 1 s, 64×64, H.264, made once when the engine starts. */

@@ -2,13 +2,13 @@ import { setTimeout } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { draftSchema, timelineSummary } from '../../shared/jobs/draft.ts';
-import { planTurn, type DraftMedia, type DraftPicture, type Turn } from '../agent/index.ts';
+import { draftSchema, timelineSummary } from '../../../shared/jobs/draft.ts';
+import { planTurn, type DraftMedia, type DraftPicture, type Turn } from '../../agent/index.ts';
 import { isSameUser, publicBase, requireAccount, type EngineContext } from '../context.ts';
-import { fileUrl } from '../media-files.ts';
+import { fileUrl } from '../../store/media-files.ts';
 import { SseFrames } from '../sse.ts';
-import type { Account } from '../store/accounts.ts';
-import type { Session, Timeline } from '../store/sessions.ts';
+import type { Account } from '../../store/accounts.ts';
+import type { Session, Timeline } from '../../store/sessions.ts';
 
 const AGENT = 'nemo_agent';
 const EDIT_TOOL = 'edit_multitrack';

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import type { Logger } from '../shared/infra/logger.ts';
-import { probeMedia } from '../shared/media/ffprobe.ts';
-import type { Draft } from '../shared/jobs/draft.ts';
+import type { Logger } from '../../shared/infra/logger.ts';
+import { probeMedia } from '../../shared/media/ffprobe.ts';
+import type { Draft } from '../../shared/jobs/draft.ts';
 import type { ResolveLocalPath } from './ffmpeg-args.ts';
 import { renderDraft, type RenderDraftOptions } from './renderer.ts';
-import { newStorageName } from './store/ids.ts';
-import type { RenderJob } from './store/renders.ts';
+import { newStorageName } from '../store/ids.ts';
+import type { RenderJob } from '../store/renders.ts';
 
 /** Where the first progress report of a render starts, as upstream's start reply shows. */
 export const INITIAL_PROGRESS = 5;

@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { draftSchema, isExportable } from '../../shared/jobs/draft.ts';
+import { draftSchema, isExportable } from '../../../shared/jobs/draft.ts';
 import { publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { EngineError, renderOkBody } from '../envelope.ts';
-import { checkRenderable, DraftRenderError, type ResolveLocalPath } from '../ffmpeg-args.ts';
-import { sessionFileForSrc } from '../media-files.ts';
-import type { PollShape } from '../options.ts';
-import { INITIAL_PROGRESS } from '../render-runner.ts';
-import type { RenderJob } from '../store/renders.ts';
-import type { Session } from '../store/sessions.ts';
+import { checkRenderable, DraftRenderError, type ResolveLocalPath } from '../../render/ffmpeg-args.ts';
+import { sessionFileForSrc } from '../../store/media-files.ts';
+import type { PollShape } from '../../options.ts';
+import { INITIAL_PROGRESS } from '../../render/render-runner.ts';
+import type { RenderJob } from '../../store/renders.ts';
+import type { Session } from '../../store/sessions.ts';
 import { sendFile } from '../serve-file.ts';
 
 const ATTRIBUTION_HEADERS = ['x-skill-source', 'x-skill-version', 'x-skill-platform'] as const;

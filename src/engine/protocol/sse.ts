@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Dialect } from './options.ts';
+import type { Dialect } from '../options.ts';
 
 /**
  * The frames of one `/run_sse` reply, in the dialect's variant: ADK events

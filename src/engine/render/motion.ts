@@ -1,4 +1,4 @@
-import type { Motion } from '../shared/jobs/draft.ts';
+import type { Motion } from '../../shared/jobs/draft.ts';
 
 /**
  * Motions as a path of the visible window over the (cover-cropped) picture.

@@ -2,12 +2,12 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
-import type { Draft } from '../shared/jobs/draft.ts';
+import type { Draft } from '../../shared/jobs/draft.ts';
 import { buildRenderCommand, FRAME_STREAM_FD } from './ffmpeg-args.ts';
-import { captionFileText, captionLayout } from './render/captions.ts';
-import { startFfmpeg } from './render/ffmpeg-process.ts';
-import { pumpFrames } from './render/frame-pump.ts';
-import { planRender, type RenderPlan, type ResolveLocalPath } from './render/timeline.ts';
+import { captionFileText, captionLayout } from './captions.ts';
+import { startFfmpeg } from './ffmpeg-process.ts';
+import { pumpFrames } from './frame-pump.ts';
+import { planRender, type RenderPlan, type ResolveLocalPath } from './timeline.ts';
 
 export interface RenderDraftOptions {
   resolveLocalPath: ResolveLocalPath;

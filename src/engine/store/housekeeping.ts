@@ -1,9 +1,9 @@
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from '../shared/infra/logger.ts';
-import { EngineError } from './envelope.ts';
-import type { RenderJob, RenderStore } from './store/renders.ts';
-import type { Session, SessionStore } from './store/sessions.ts';
+import type { Logger } from '../../shared/infra/logger.ts';
+import { EngineError } from '../protocol/envelope.ts';
+import type { RenderJob, RenderStore } from './renders.ts';
+import type { Session, SessionStore } from './sessions.ts';
 
 export interface DiskUsage {
   usedBytes: number;

@@ -2,15 +2,15 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { JobError } from '../../shared/errors.ts';
-import { fetchToFile } from '../../shared/media/fetch-guard.ts';
+import { JobError } from '../../../shared/errors.ts';
+import { fetchToFile } from '../../../shared/media/fetch-guard.ts';
 import { publicBase, requireAccount, requireSession, type EngineContext } from '../context.ts';
 import { EngineError, okBody } from '../envelope.ts';
-import { describeUpload, fileView, hashFile, writeHashed } from '../media-files.ts';
-import { ACCEPTED_EXTENSIONS, acceptedExtension, extensionForContentType } from '../media-types.ts';
-import { newStorageName } from '../store/ids.ts';
-import type { StoredFile } from '../store/sessions.ts';
-import { uprightImage } from '../upright.ts';
+import { describeUpload, fileView, hashFile, writeHashed } from '../../store/media-files.ts';
+import { ACCEPTED_EXTENSIONS, acceptedExtension, extensionForContentType } from '../../store/media-types.ts';
+import { newStorageName } from '../../store/ids.ts';
+import type { StoredFile } from '../../store/sessions.ts';
+import { uprightImage } from '../../render/upright.ts';
 
 /** A file on disk under its storage name, not yet probed. */
 interface SavedFile {

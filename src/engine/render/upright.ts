@@ -1,9 +1,9 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { localFileInput, probeInput } from '../shared/media/ffmpeg-input.ts';
-import { runProcess } from '../shared/infra/process.ts';
-import { fileTypeOf } from './media-types.ts';
-import { newStorageName } from './store/ids.ts';
+import { localFileInput, probeInput } from '../../shared/media/ffmpeg-input.ts';
+import { runProcess } from '../../shared/infra/process.ts';
+import { fileTypeOf } from '../store/media-types.ts';
+import { newStorageName } from '../store/ids.ts';
 
 /**
  * Phone photos are often stored turned, with an EXIF Orientation tag saying

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Dialect } from './options.ts';
+import type { Dialect } from '../options.ts';
 
 /**
  * The engine's replies. Most endpoints answer `{"code":0,"message":"ok","data":…}`

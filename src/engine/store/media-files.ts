@@ -3,10 +3,10 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { probeMedia } from '../shared/media/ffprobe.ts';
-import { EngineError } from './envelope.ts';
+import { probeMedia } from '../../shared/media/ffprobe.ts';
+import { EngineError } from '../protocol/envelope.ts';
 import { fileTypeOf } from './media-types.ts';
-import type { Session, StoredFile } from './store/sessions.ts';
+import type { Session, StoredFile } from './sessions.ts';
 
 /** Streams to disk, hashing on the way; nothing is held in memory. Returns the sha256. */
 export async function writeHashed(source: Readable, destPath: string): Promise<string> {

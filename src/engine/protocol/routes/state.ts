@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { publicBase, requireAccount, requireSession, type EngineContext } from '../context.ts';
 import { okBody } from '../envelope.ts';
-import { fileView } from '../media-files.ts';
+import { fileView } from '../../store/media-files.ts';
 
 /** The canvas before any draft exists: the agent's default output. */
 const DEFAULT_CANVAS = { width: 1080, height: 1920 };

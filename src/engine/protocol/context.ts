@@ -1,13 +1,13 @@
 import path from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { sessionNotFound, tokenInvalid } from './envelope.ts';
-import type { ResolvedEngineOptions } from './options.ts';
+import type { ResolvedEngineOptions } from '../options.ts';
 import type { Faults } from './faults.ts';
-import type { EngineHousekeeping } from './housekeeping.ts';
-import type { RenderRunner } from './render-runner.ts';
-import type { Account, AccountStore } from './store/accounts.ts';
-import type { RenderStore } from './store/renders.ts';
-import type { Session, SessionStore } from './store/sessions.ts';
+import type { EngineHousekeeping } from '../store/housekeeping.ts';
+import type { RenderRunner } from '../render/render-runner.ts';
+import type { Account, AccountStore } from '../store/accounts.ts';
+import type { RenderStore } from '../store/renders.ts';
+import type { Session, SessionStore } from '../store/sessions.ts';
 
 /** What every route of one engine shares. */
 export interface EngineContext {

@@ -1,13 +1,13 @@
-import type { Draft } from '../shared/jobs/draft.ts';
-import { pipeInput } from '../shared/media/ffmpeg-input.ts';
-import { audioGraph, audioInputArgs } from './render/audio.ts';
-import { captionFilter } from './render/captions.ts';
-import { AUDIO_ENCODER_ARGS, mp4OutputArgs, videoEncoderArgs } from './render/encoder.ts';
-import { captionFontFile } from './render/font.ts';
-import { planRender, type RenderPlan, type ResolveLocalPath } from './render/timeline.ts';
-import { transitionGraph } from './render/transitions.ts';
+import type { Draft } from '../../shared/jobs/draft.ts';
+import { pipeInput } from '../../shared/media/ffmpeg-input.ts';
+import { audioGraph, audioInputArgs } from './audio.ts';
+import { captionFilter } from './captions.ts';
+import { AUDIO_ENCODER_ARGS, mp4OutputArgs, videoEncoderArgs } from './encoder.ts';
+import { captionFontFile } from './font.ts';
+import { planRender, type RenderPlan, type ResolveLocalPath } from './timeline.ts';
+import { transitionGraph } from './transitions.ts';
 
-export { DraftRenderError, renderGeometry, type RenderGeometry, type ResolveLocalPath } from './render/timeline.ts';
+export { DraftRenderError, renderGeometry, type RenderGeometry, type ResolveLocalPath } from './timeline.ts';
 
 /** Throws DraftRenderError when the draft cannot be rendered (nothing to show, an unknown or unfit src). */
 export function checkRenderable(draft: Draft, resolveLocalPath: ResolveLocalPath): void {
