@@ -1,5 +1,6 @@
 import { Worker, type ConnectionOptions, type Job } from 'bullmq';
-import { postGuarded, PostFailedError, UrlForbiddenError } from '../shared/media/fetch-guard.ts';
+import { postGuarded, PostFailedError } from '../shared/media/fetch-guard.ts';
+import { UrlForbiddenError } from '../shared/net/address-policy.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { metrics } from '../shared/infra/metrics/registry.ts';
 import { QUEUE_METRICS } from '../shared/infra/queue-set.ts';

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkCallbackUrl, checkUrl, fetchToFile, postGuarded, UrlForbiddenError, type HostLookup } from '../../src/shared/media/fetch-guard.ts';
+import { fetchToFile, postGuarded } from '../../src/shared/media/fetch-guard.ts';
+import { checkCallbackUrl, checkUrl, UrlForbiddenError, type HostLookup } from '../../src/shared/net/address-policy.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 

@@ -3,7 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkUrl, fetchToFile, UrlForbiddenError } from '../../src/shared/media/fetch-guard.ts';
+import { fetchToFile } from '../../src/shared/media/fetch-guard.ts';
+import { checkUrl, UrlForbiddenError } from '../../src/shared/net/address-policy.ts';
 
 describe('the guarded fetcher for user-supplied URLs', () => {
   let server: Server;

@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostFailedError, postGuarded, UrlForbiddenError } from '../../src/shared/media/fetch-guard.ts';
+import { PostFailedError, postGuarded } from '../../src/shared/media/fetch-guard.ts';
+import { UrlForbiddenError } from '../../src/shared/net/address-policy.ts';
 
 describe('postGuarded: the webhook POST under the fetch guard', () => {
   const servers: Server[] = [];

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
 import { ProblemError } from '../../shared/errors.ts';
-import { checkCallbackUrl, UrlForbiddenError } from '../../shared/media/fetch-guard.ts';
+import { checkCallbackUrl, UrlForbiddenError } from '../../shared/net/address-policy.ts';
 import type { JobRecord, JobRecords } from '../../shared/jobs/job-record.ts';
 import type { RenderJobData } from '../../shared/infra/queues.ts';
 import type { Storage } from '../../shared/storage/storage.ts';

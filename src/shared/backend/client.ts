@@ -1,9 +1,9 @@
 import { openAsBlob } from 'node:fs';
 import { Agent, FormData, type Dispatcher } from 'undici';
 import { recordBackendCall, recordBackendStream } from '../infra/metrics/backend-calls.ts';
+import { isLocalFileError, NetworkReader, NetworkReadError } from '../net/network-reader.ts';
 import { attributionHeaders, type SkillAttribution } from './attribution.ts';
 import type { BackendEndpoint } from './endpoints.ts';
-import { isLocalFileError, writeStreamToFile } from './file-sink.ts';
 import { asRecord, parseJson, pickString } from './json-reading.ts';
 import { mimeTypeFor } from './media-types.ts';
 import { parseRenderStatus, type RenderStatus } from './render-status.ts';
@@ -110,6 +110,7 @@ export class BackendClient {
   readonly timeouts: BackendTimeouts;
   private readonly dispatcher: Dispatcher;
   private readonly ownsDispatcher: boolean;
+  private readonly reader: NetworkReader;
   // private (#) so that inspecting or logging a client never shows it
   readonly #token: string | undefined;
 
@@ -120,6 +121,7 @@ export class BackendClient {
     this.ownsDispatcher = !options.dispatcher;
     this.dispatcher =
       options.dispatcher ?? new Agent({ keepAliveTimeout: KEEP_ALIVE_MS, connect: { timeout: this.timeouts.connectMs } });
+    this.reader = new NetworkReader({ kind: 'configured-backend', dispatcher: this.dispatcher });
     this.#token = options.token;
   }
 
@@ -183,7 +185,7 @@ export class BackendClient {
       ...(options.stateDelta ? { state_delta: options.stateDelta } : {}),
     };
     const reply = await openCall(
-      this.dispatcher,
+      this.reader,
       this.spec('run_sse', 'POST', 'run_sse', options, {
         json: body,
         headers: { accept: 'text/event-stream' },
@@ -191,18 +193,18 @@ export class BackendClient {
         idleMs: this.timeouts.sseIdleMs,
       }),
     );
-    const contentType = headerValue(reply, 'content-type') ?? '';
+    const contentType = reply.network.header('content-type') ?? '';
     if (reply.statusCode < 200 || reply.statusCode >= 300 || contentType.includes('json')) {
       const replyText = await readText(reply, 'run_sse');
       throwIfError(reply, 'run_sse', replyText);
       throw badReply('run_sse', `expected an event stream, got ${contentType || 'no content type'}`, reply.statusCode);
     }
     try {
-      yield* sseEventsFromChunks(reply.body);
+      yield* sseEventsFromChunks(reply.network.body);
     } catch (error) {
       throw reply.failure(error, 'stream');
     } finally {
-      reply.discard();
+      reply.network.discard();
     }
   }
 
@@ -247,7 +249,7 @@ export class BackendClient {
   private async fetchToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
     let target = new URL(url, this.baseUrl);
     for (let hop = 0; hop <= MAX_DOWNLOAD_HOPS; hop++) {
-      const reply = await openCall(this.dispatcher, {
+      const reply = await openCall(this.reader, {
         endpoint: 'download',
         method: 'GET',
         url: target,
@@ -256,27 +258,27 @@ export class BackendClient {
         totalMs: this.timeouts.downloadMs,
         idleMs: this.timeouts.idleMs,
       });
-      const location = headerValue(reply, 'location');
+      const location = reply.network.header('location');
       if (reply.statusCode >= 300 && reply.statusCode < 400 && location) {
-        reply.discard();
+        reply.network.discard();
         target = new URL(location, target);
         continue;
       }
-      const contentType = headerValue(reply, 'content-type');
+      const contentType = reply.network.header('content-type');
       if (reply.statusCode < 200 || reply.statusCode >= 300 || contentType?.includes('json')) {
         target = new URL(await linkFromReply(reply), target);
         continue;
       }
-      const declared = Number(headerValue(reply, 'content-length') ?? 0);
-      if (declared > options.maxBytes) {
-        reply.discard();
-        throw badReply('download', `the file is ${declared} bytes; the limit is ${options.maxBytes}`, reply.statusCode);
-      }
       try {
-        const bytes = await writeStreamToFile(reply.body, destPath, { maxBytes: options.maxBytes, endpoint: 'download' });
+        const bytes = await reply.network.saveTo(destPath, { maxBytes: options.maxBytes, viaPartFile: true });
         return { bytes, contentType };
       } catch (error) {
         if (isLocalFileError(error)) throw error;
+        if (error instanceof NetworkReadError && error.kind === 'too_large') {
+          const { declared, limit } = error.detail;
+          if (declared === undefined) throw badReply('download', `the file is larger than ${limit} bytes`);
+          throw badReply('download', `the file is ${declared} bytes; the limit is ${limit}`, reply.statusCode);
+        }
         throw reply.failure(error, 'network');
       }
     }
@@ -307,7 +309,7 @@ export class BackendClient {
   }
 
   private json(endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request?: RequestParts): Promise<unknown> {
-    return recordBackendCall(endpoint, callJson(this.dispatcher, this.spec(endpoint, method, path, options, request)));
+    return recordBackendCall(endpoint, callJson(this.reader, this.spec(endpoint, method, path, options, request)));
   }
 }
 
@@ -324,11 +326,6 @@ interface RequestParts {
 
 function uploadPath(sessionId: string): string {
   return `api/upload-video/nemo_agent/me/${encodeURIComponent(sessionId)}`;
-}
-
-function headerValue(reply: OpenReply, name: string): string | undefined {
-  const value = reply.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The URL a JSON download reply points to, or the error it stands for. */

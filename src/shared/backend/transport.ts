@@ -1,6 +1,6 @@
-import type { Readable } from 'node:stream';
-import { request, type Dispatcher, type FormData } from 'undici';
+import type { FormData } from 'undici';
 import { BackendError, type TransportCode } from '../errors.ts';
+import { NetworkReadError, type NetworkReader, type NetworkReply } from '../net/network-reader.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { parseJson } from './json-reading.ts';
 import { badReply, replyError } from './reply-error.ts';
@@ -21,93 +21,69 @@ export interface CallSpec {
 
 export interface OpenReply {
   statusCode: number;
-  headers: Dispatcher.ResponseData['headers'];
-  body: Readable & AsyncIterable<Buffer>;
+  headers: NetworkReply['headers'];
+  /** the reply as the network reader has it: its body, header(), discard(), saveTo() */
+  network: NetworkReply;
   /** maps whatever went wrong while reading the body; `fallback` for plain I/O errors */
   failure(error: unknown, fallback: TransportCode): BackendError;
-  /** drops the rest of the body (and its connection, if unfinished) */
-  discard(): void;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 const MAX_JSON_BYTES = 32 * 1024 * 1024;
 
-interface FailureContext {
-  endpoint: BackendEndpoint;
-  callerSignal?: AbortSignal;
-  deadline: AbortSignal;
-  totalMs: number;
-  /** known once the reply's headers are in */
-  httpStatus?: number;
-}
-
-/**
- * One transport code for anything that went wrong below HTTP. Which signal
- * fired decides first, because undici reports both as an abort.
- */
-function transportFailure(error: unknown, fallback: TransportCode, ctx: FailureContext): BackendError {
+/** One transport code for anything that went wrong below HTTP. */
+function transportFailure(error: unknown, fallback: TransportCode, spec: CallSpec, httpStatus?: number): BackendError {
   if (error instanceof BackendError) return error;
-  const { endpoint } = ctx;
-  const code = (error as { code?: unknown }).code;
-  const name = (error as { name?: unknown }).name;
+  const { endpoint } = spec;
+  const read = error instanceof NetworkReadError ? error : undefined;
+  const cause = read ? read.detail.cause : error;
   const fail = (transportCode: TransportCode, message: string) =>
-    new BackendError(transportCode, `${endpoint}: ${message}`, { endpoint, httpStatus: ctx.httpStatus, cause: error });
-  if (ctx.callerSignal?.aborted) return fail('aborted', 'aborted');
-  if (ctx.deadline.aborted) return fail('timeout', `no complete reply within ${ctx.totalMs} ms`);
-  if (typeof code === 'string' && TIMEOUT_CODES.has(code)) return fail('timeout', `timed out: ${(error as Error).message}`);
-  if (name === 'AbortError' || code === 'UND_ERR_ABORTED') return fail('aborted', 'aborted');
-  return fail(fallback, error instanceof Error ? error.message : String(error));
+    new BackendError(transportCode, `${endpoint}: ${message}`, { endpoint, httpStatus, cause });
+  const message = error instanceof Error ? error.message : String(error);
+  switch (read?.kind) {
+    case 'aborted':
+      return fail('aborted', 'aborted');
+    case 'deadline':
+      return fail('timeout', `no complete reply within ${spec.totalMs} ms`);
+    case 'timeout':
+      return fail('timeout', `timed out: ${message}`);
+    default:
+      return fail(fallback, message);
+  }
 }
 
 /** Sends a request and resolves once the status and headers are in; the body is the caller's to read. */
-export async function openCall(dispatcher: Dispatcher, spec: CallSpec): Promise<OpenReply> {
-  const deadline = AbortSignal.timeout(spec.totalMs);
-  const signal = spec.signal ? AbortSignal.any([spec.signal, deadline]) : deadline;
-  const ctx: FailureContext = { endpoint: spec.endpoint, callerSignal: spec.signal, deadline, totalMs: spec.totalMs };
+export async function openCall(reader: NetworkReader, spec: CallSpec): Promise<OpenReply> {
+  let network: NetworkReply;
   try {
-    const reply = await request(spec.url, {
-      dispatcher,
+    network = await reader.request(spec.url, {
       method: spec.method,
       headers: spec.headers,
       body: spec.body,
-      signal,
-      headersTimeout: spec.idleMs,
-      bodyTimeout: spec.idleMs,
+      signal: spec.signal,
+      totalMs: spec.totalMs,
+      idleMs: spec.idleMs,
     });
-    ctx.httpStatus = reply.statusCode;
-    return {
-      statusCode: reply.statusCode,
-      headers: reply.headers,
-      body: reply.body as OpenReply['body'],
-      failure: (error, fallback) => transportFailure(error, fallback, ctx),
-      discard: () => {
-        // undici reports destroying an unfinished body as an error event; nobody needs it
-        reply.body.on('error', () => undefined);
-        reply.body.destroy();
-      },
-    };
   } catch (error) {
-    throw transportFailure(error, 'network', ctx);
+    throw transportFailure(error, 'network', spec);
   }
+  return {
+    statusCode: network.statusCode,
+    headers: network.headers,
+    network,
+    failure: (error, fallback) => transportFailure(error instanceof BackendError ? error : network.failure(error), fallback, spec, network.statusCode),
+  };
 }
 
 /** The body as text, refusing more than `maxBytes`. */
 export async function readText(reply: OpenReply, endpoint: BackendEndpoint, maxBytes = MAX_JSON_BYTES): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
   try {
-    for await (const chunk of reply.body) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reply.discard();
-        throw badReply(endpoint, `reply is larger than ${maxBytes} bytes`, reply.statusCode);
-      }
-      chunks.push(chunk);
-    }
+    return (await reply.network.readAll({ maxBytes })).toString('utf8');
   } catch (error) {
+    if (error instanceof NetworkReadError && error.kind === 'too_large') {
+      throw badReply(endpoint, `reply is larger than ${maxBytes} bytes`, reply.statusCode);
+    }
     throw reply.failure(error, 'network');
   }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Throws the error an already-read reply stands for, if any. */
@@ -120,8 +96,8 @@ export function throwIfError(reply: OpenReply, endpoint: BackendEndpoint, text: 
  * A JSON call: the parsed body of a successful reply (undefined when empty),
  * or the BackendError the reply or the transport stands for.
  */
-export async function callJson(dispatcher: Dispatcher, spec: CallSpec): Promise<unknown> {
-  const reply = await openCall(dispatcher, spec);
+export async function callJson(reader: NetworkReader, spec: CallSpec): Promise<unknown> {
+  const reply = await openCall(reader, spec);
   const text = await readText(reply, spec.endpoint);
   throwIfError(reply, spec.endpoint, text);
   if (text.trim() === '') return undefined;
