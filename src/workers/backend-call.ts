@@ -1,5 +1,5 @@
 import type { BackendClient } from '../shared/backend/client.ts';
-import { BackendError } from '../shared/errors.ts';
+import { BackendError } from '../shared/errors/backend-error.ts';
 import type { BackendTokenKind } from '../shared/jobs/job-record.ts';
 import type { Preset } from '../shared/jobs/presets.ts';
 import type { BackendTokens } from './backend-token.ts';

@@ -1,4 +1,6 @@
-import { BackendError, INTERNAL_ERROR_MESSAGE, JobError } from '../shared/errors.ts';
+import { BackendError } from '../shared/errors/backend-error.ts';
+import { INTERNAL_ERROR_MESSAGE, type FixedRetryCode } from '../shared/errors/error-codes.ts';
+import { JobError } from '../shared/errors/job-error.ts';
 
 /**
  * What the worker does about a failed attempt:
@@ -50,10 +52,10 @@ function backendFailure(error: BackendError): string {
 export function classifyError(error: unknown, context: ClassifyContext): Outcome {
   if (error instanceof JobError) return { action: error.retryable ? 'retry' : 'fail', error };
   if (!(error instanceof BackendError)) {
-    return { action: 'retry', error: new JobError('internal', INTERNAL_ERROR_MESSAGE, true) };
+    return { action: 'retry', error: new JobError('internal', INTERNAL_ERROR_MESSAGE) };
   }
   const where = error.detail.endpoint ? ` (${error.detail.endpoint})` : '';
-  const fail = (code: string, message: string): Outcome => ({ action: 'fail', error: new JobError(code, message) });
+  const fail = (code: FixedRetryCode, message: string): Outcome => ({ action: 'fail', error: new JobError(code, message) });
   switch (error.code) {
     case 2001: {
       const link = context.anonymousUserId ? ` Register to keep going: ${context.registrationUrl}?bind=${encodeURIComponent(context.anonymousUserId)}` : '';
@@ -66,16 +68,16 @@ export function classifyError(error: unknown, context: ClassifyContext): Outcome
     case 4002:
       return fail('media_too_large', `A file is larger than the backend accepts${where}. Compress or trim it.`);
     case 1002:
-      return { action: 'new-session', error: new JobError('backend_session_lost', `The backend lost the session${where}; starting a new one.`, true) };
+      return { action: 'new-session', error: new JobError('backend_session_lost', `The backend lost the session${where}; starting a new one.`) };
     case 429:
       return {
         action: 'back-off',
-        error: new JobError('backend_rate_limited', `The backend is rate limiting requests${where}.`, true),
+        error: new JobError('backend_rate_limited', `The backend is rate limiting requests${where}.`),
         delayMs: Math.min(error.detail.retryAfterS ?? DEFAULT_RETRY_AFTER_S, context.retryAfterMaxS) * 1000,
       };
     case 'aborted':
-      return { action: 'retry', error: new JobError('interrupted', 'The attempt was interrupted.', true) };
+      return { action: 'retry', error: new JobError('interrupted', 'The attempt was interrupted.') };
     default:
-      return { action: 'retry', error: new JobError('backend_unavailable', `The render backend ${backendFailure(error)}${where}.`, true) };
+      return { action: 'retry', error: new JobError('backend_unavailable', `The render backend ${backendFailure(error)}${where}.`) };
   }
 }

@@ -1,4 +1,4 @@
-import { JobError } from '../shared/errors.ts';
+import { JobError } from '../shared/errors/job-error.ts';
 
 /**
  * JOB_TIMEOUT_S: the time a job may take from its first start, across its

@@ -1,6 +1,7 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
+import { problemStatus, type ProblemCode } from '../shared/errors/error-codes.ts';
 import type { AdminKey } from '../shared/infra/admin-key.ts';
 import { trackQueues } from '../shared/infra/metrics/queue-counts.ts';
 import { registry } from '../shared/infra/metrics/registry.ts';
@@ -10,7 +11,8 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-function problem(res: ServerResponse, status: number, code: string, title: string, detail: string, headers: Record<string, string> = {}): void {
+function problem(res: ServerResponse, code: ProblemCode, title: string, detail: string, headers: Record<string, string> = {}): void {
+  const status = problemStatus(code);
   res.writeHead(status, { 'content-type': 'application/problem+json', ...headers });
   res.end(JSON.stringify({ type: 'about:blank', title, status, code, detail }));
 }
@@ -32,11 +34,11 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      problem(res, 404, 'not_found', 'Not found', 'A worker serves only GET /metrics.');
+      problem(res, 'not_found', 'Not found', 'A worker serves only GET /metrics.');
       return;
     }
     if (!options.adminKey.accepts(req.headers.authorization)) {
-      problem(res, 401, 'unauthorized', 'Unauthorized', 'Send the admin key (ADMIN_KEY) as "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="i2v admin"' });
+      problem(res, 'unauthorized', 'Unauthorized', 'Send the admin key (ADMIN_KEY) as "Authorization: Bearer <key>".', { 'www-authenticate': 'Bearer realm="i2v admin"' });
       return;
     }
     registry.metrics().then(
@@ -44,7 +46,7 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
         res.writeHead(200, { 'content-type': registry.contentType });
         res.end(req.method === 'HEAD' ? undefined : text);
       },
-      () => problem(res, 500, 'internal', 'Internal error', 'The metrics could not be collected.'),
+      () => problem(res, 'internal', 'Internal error', 'The metrics could not be collected.'),
     );
   });
   await new Promise<void>((resolve, reject) => {

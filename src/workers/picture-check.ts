@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { imageSize } from 'image-size';
-import { JobError } from '../shared/errors.ts';
+import { JobError } from '../shared/errors/job-error.ts';
 import { localFileInput } from '../shared/media/ffmpeg-input.ts';
 import { ProcessError, runProcess } from '../shared/infra/process.ts';
 

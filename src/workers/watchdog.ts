@@ -1,4 +1,5 @@
 import { FlowProducer, Queue, Worker, type ConnectionOptions } from 'bullmq';
+import { JobError } from '../shared/errors/job-error.ts';
 import type { BatchRecords } from '../shared/jobs/batch-record.ts';
 import type { JobRecords } from '../shared/jobs/job-record.ts';
 import type { Logger } from '../shared/infra/logger.ts';
@@ -23,7 +24,7 @@ export async function sweepLostJobs(
     const state = await renderQueue.getJobState(id);
     if (LIVE_STATES.has(state)) continue;
     const failed = await records.transition(id, ['running'], 'failed', {
-      error: { code: 'worker_lost', message: 'The worker running this job stopped and the job was not resumed. Retry it to continue from its last checkpoint.', retryable: true },
+      error: new JobError('worker_lost', 'The worker running this job stopped and the job was not resumed. Retry it to continue from its last checkpoint.').toInfo(),
       finishedAt: new Date().toISOString(),
     });
     if (failed) {

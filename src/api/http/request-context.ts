@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { ProblemError } from '../../shared/errors.ts';
+import { ProblemError } from '../../shared/errors/problem-error.ts';
 import type { JobRecord } from '../../shared/jobs/job-record.ts';
 import type { ApiServices } from '../services/api-services.ts';
 
@@ -11,7 +11,7 @@ export function baseUrl(services: ApiServices, request: FastifyRequest): string 
 export async function ownJob(services: ApiServices, request: FastifyRequest, id: string): Promise<JobRecord> {
   const record = await services.records.get(id);
   if (!record || record.tenant !== request.tenant) {
-    throw new ProblemError(404, 'not_found', 'Job not found', `There is no job ${id}.`);
+    throw new ProblemError('not_found', 'Job not found', `There is no job ${id}.`);
   }
   return record;
 }

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import stringify from 'safe-stable-stringify';
 import { z } from 'zod';
-import { ProblemError } from '../../shared/errors.ts';
+import { ProblemError } from '../../shared/errors/problem-error.ts';
 import type { InputRole, JobInput } from '../../shared/jobs/job-record.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
 import { storeMedia } from './media-intake.ts';
@@ -33,11 +33,11 @@ export interface JobIntake {
 
 export function validationProblem(error: z.ZodError, prefix: string): ProblemError {
   const errors = error.issues.map((issue) => ({ path: [prefix, ...issue.path].join('.'), message: issue.message }));
-  return new ProblemError(400, 'validation_failed', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+  return new ProblemError('validation_failed', 'Invalid request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
 }
 
 const invalid = (detail: string, path = 'body') =>
-  new ProblemError(400, 'validation_failed', 'Invalid request', detail, { errors: [{ path, message: detail }] });
+  new ProblemError('validation_failed', 'Invalid request', detail, { errors: [{ path, message: detail }] });
 
 /** An http(s) URL as a URL input, or `upload:<id>` as the tenant's stored upload of the right kind. */
 async function sourceInput(source: string, role: InputRole, tenant: string, uploads: UploadStore, path: string): Promise<JobInput> {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Queue } from 'bullmq';
-import { ProblemError } from '../../shared/errors.ts';
+import { ProblemError } from '../../shared/errors/problem-error.ts';
 import { checkCallbackUrl, UrlForbiddenError } from '../../shared/net/address-policy.ts';
 import type { JobRecord, JobRecords } from '../../shared/jobs/job-record.ts';
 import type { RenderJobData } from '../../shared/infra/queues.ts';
@@ -39,7 +39,7 @@ export class JobSubmission {
       checkCallbackUrl(url, this.urlAllowlist);
     } catch (error) {
       if (!(error instanceof UrlForbiddenError)) throw error;
-      throw new ProblemError(400, 'validation_failed', 'Invalid request', `${path}: ${error.message}`, { errors: [{ path, message: error.message }] });
+      throw new ProblemError('validation_failed', 'Invalid request', `${path}: ${error.message}`, { errors: [{ path, message: error.message }] });
     }
   }
 
@@ -113,7 +113,7 @@ export class JobSubmission {
 /** The id an Idempotency-Key already names, or a 409 when it was used with another body. */
 function replayedId(claim: Exclude<Claim, { kind: 'new' }>): string {
   if (claim.kind === 'conflict') {
-    throw new ProblemError(409, 'idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for ${claim.jobId} with a different request body.`);
+    throw new ProblemError('idempotency_conflict', 'Idempotency key reused', `This Idempotency-Key was used for ${claim.jobId} with a different request body.`);
   }
   return claim.jobId;
 }
@@ -125,5 +125,5 @@ export async function written<T>(read: () => Promise<T | undefined>): Promise<T>
     if (found) return found;
     await sleep(25);
   }
-  throw new ProblemError(409, 'idempotency_conflict', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
+  throw new ProblemError('idempotency_conflict', 'Request in progress', 'A request with this Idempotency-Key is still being processed; retry shortly.');
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
-import { ProblemError } from '../../shared/errors.ts';
+import { ProblemError } from '../../shared/errors/problem-error.ts';
 import type { InputRole } from '../../shared/jobs/job-record.ts';
 import { claimConflict } from '../../shared/media/media-claims.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
@@ -49,7 +49,7 @@ function pixelLimit(maxPixels: number, filename: string): Transform {
     }
     const pixels = (size.width ?? 0) * (size.height ?? 0);
     if (pixels > maxPixels) {
-      return new ProblemError(422, 'image_too_large', 'Image too large',
+      return new ProblemError('image_too_large', 'Image too large',
         `"${filename}" is ${size.width}×${size.height} (${Math.round(pixels / 1e6)} MP); the limit is ${Math.round(maxPixels / 1e6)} MP`);
     }
     return undefined;
@@ -124,12 +124,12 @@ export async function storeMedia(
     drain();
     const found = fileType ? fileType.mime : head.length === 0 ? 'empty' : 'not a recognised format';
     const wanted = roles.map((r) => MEDIA_TYPES[r].names).join('; or ');
-    throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" is ${found}; send ${wanted}`);
+    throw new ProblemError('unsupported_media_type', 'Unsupported media type', `"${filename}" is ${found}; send ${wanted}`);
   }
   const conflict = claimConflict(fileType.mime, { filename, contentType: declaredType });
   if (conflict) {
     drain();
-    throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `"${filename}" ${conflict}; send files as what they are`);
+    throw new ProblemError('unsupported_media_type', 'Unsupported media type', `"${filename}" ${conflict}; send files as what they are`);
   }
   const key = `${keyBase}.${ext}`;
   const hash = createHash('sha256');

@@ -19,4 +19,4 @@ export type { AnonymousToken, CreditsBalance, SessionInfo, SessionState, Uploade
 export { collectReply, ReplyAccumulator, type CollectedReply, type ToolCall, type ToolResult } from './reply-collector.ts';
 export { replyError, retryAfterSeconds } from './reply-error.ts';
 export { eventsFromFrame, type SseEvent } from './sse-events.ts';
-export { BackendError, type TransportCode } from '../errors.ts';
+export { BackendError, type TransportCode } from '../errors/backend-error.ts';

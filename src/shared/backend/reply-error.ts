@@ -1,4 +1,4 @@
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../errors/backend-error.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { asRecord, parseJson, pick, pickNumber, pickString, type JsonRecord } from './json-reading.ts';
 

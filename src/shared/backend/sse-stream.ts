@@ -1,5 +1,5 @@
 import { createParser } from 'eventsource-parser';
-import { BackendError } from '../errors.ts';
+import { BackendError } from '../errors/backend-error.ts';
 import { eventsFromFrame, type SseEvent } from './sse-events.ts';
 
 /** A frame larger than this is not a reply but a broken stream. */

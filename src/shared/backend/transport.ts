@@ -1,5 +1,5 @@
 import type { FormData } from 'undici';
-import { BackendError, type TransportCode } from '../errors.ts';
+import { BackendError, type TransportCode } from '../errors/backend-error.ts';
 import { NetworkReadError, type NetworkReader, type NetworkReply } from '../net/network-reader.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { parseJson } from './json-reading.ts';

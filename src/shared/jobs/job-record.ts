@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Draft } from './draft.ts';
-import type { JobErrorInfo } from '../errors.ts';
+import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { Preset } from './presets.ts';
 import type { JobOptions } from './job-options.ts';
 import { waitListKey } from '../infra/queues.ts';

@@ -1,4 +1,5 @@
-import { INTERNAL_ERROR_MESSAGE, type JobErrorInfo } from '../errors.ts';
+import { tenantMessage } from '../errors/error-codes.ts';
+import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { JobRecord, JobStage, JobStatus, WebhookEvent } from './job-record.ts';
 import type { Preset } from './presets.ts';
 
@@ -69,7 +70,7 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
         }
       : null,
     // records failed before messages were stable may hold the internal cause
-    error: record.error ? (record.error.code === 'internal' ? { ...record.error, message: INTERNAL_ERROR_MESSAGE } : record.error) : null,
+    error: record.error ? { ...record.error, message: tenantMessage(record.error.code, record.error.message) } : null,
     parent_id: record.parentId ?? null,
   };
 }

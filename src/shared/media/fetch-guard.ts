@@ -1,4 +1,4 @@
-import { JobError } from '../errors.ts';
+import { JobError } from '../errors/job-error.ts';
 import { checkCallbackUrl, checkUrl, UrlForbiddenError, type HostLookup } from '../net/address-policy.ts';
 import { NetworkReader, NetworkReadError, type NetworkReply } from '../net/network-reader.ts';
 

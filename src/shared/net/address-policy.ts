@@ -1,7 +1,7 @@
 import dns from 'node:dns';
 import ipaddr from 'ipaddr.js';
 import { Agent } from 'undici';
-import { JobError } from '../errors.ts';
+import { JobError } from '../errors/job-error.ts';
 
 /**
  * Which addresses a URL supplied by a user (an input to fetch, a webhook to
@@ -11,7 +11,7 @@ import { JobError } from '../errors.ts';
  */
 export class UrlForbiddenError extends JobError {
   constructor(reason: string) {
-    super('url_forbidden', reason, false);
+    super('url_forbidden', reason);
   }
 }
 

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplyAccumulator, type CollectedReply } from '../../shared/backend/reply-collector.ts';
 import { draftSchema, TRACK_TYPE, type Draft } from '../../shared/jobs/draft.ts';
-import { BackendError, JobError } from '../../shared/errors.ts';
+import { BackendError } from '../../shared/errors/backend-error.ts';
+import type { FixedRetryCode } from '../../shared/errors/error-codes.ts';
+import { JobError } from '../../shared/errors/job-error.ts';
 import type { Checkpoint } from '../../shared/jobs/job-record.ts';
 import { composeInstruction } from '../instruction.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
@@ -13,10 +15,11 @@ type InstructionCheckpoint = NonNullable<Checkpoint['instruction']>;
 const UNCERTAIN = new Set<unknown>(['timeout', 'stream', 'network']);
 
 /** Codes a backend may put in an in-stream error that are a terminal job outcome of their own. */
-const TERMINAL_STREAM_CODES = new Set(['engine_capability']);
+const TERMINAL_STREAM_CODES: readonly FixedRetryCode[] = ['engine_capability'];
+const isTerminalStreamCode = (code: string | undefined): code is FixedRetryCode => TERMINAL_STREAM_CODES.includes(code as FixedRetryCode);
 
 function streamError(error: { code?: string; message: string }): Error {
-  if (error.code && TERMINAL_STREAM_CODES.has(error.code)) return new JobError(error.code, error.message);
+  if (isTerminalStreamCode(error.code)) return new JobError(error.code, error.message);
   const numeric = Number(error.code);
   if (Number.isInteger(numeric) && numeric > 0) return new BackendError(numeric, error.message, { endpoint: 'run_sse' });
   return new BackendError('stream', `the backend reported an error: ${error.message}`, { endpoint: 'run_sse' });

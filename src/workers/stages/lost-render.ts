@@ -1,4 +1,5 @@
-import { BackendError, JobError } from '../../shared/errors.ts';
+import { BackendError } from '../../shared/errors/backend-error.ts';
+import { JobError } from '../../shared/errors/job-error.ts';
 import type { StageContext } from '../stage-context.ts';
 import { renderIdFor } from './render.ts';
 
@@ -30,7 +31,7 @@ export async function replaceLostRender(context: StageContext, lostId: string): 
     rendersLost: again ? rendersLost + 1 : 0,
   });
   if (!again) {
-    throw new JobError('render_lost', `The backend lost this job's render twice (${lostId} was the second: it restarted or expired it). Retry the job to export it once more.`);
+    throw new JobError('render_lost', `The backend lost this job's render twice (${lostId} was the second: it restarted or expired it). Retry the job to export it once more.`, false);
   }
   context.logger.warn({ render_id: lostId, next_render_id: next }, 'the backend no longer knows the render; exporting the saved draft again');
 }

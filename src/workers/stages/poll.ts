@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { JobError } from '../../shared/errors.ts';
+import { JobError } from '../../shared/errors/job-error.ts';
 import { metrics } from '../../shared/infra/metrics/registry.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 import { isUnknownRender, replaceLostRender } from './lost-render.ts';
@@ -23,7 +23,7 @@ async function replaceRender(context: StageContext, code: 'render_failed' | 'ren
     renderStartedAt: undefined,
     ...(last ? { rendersCountFrom: attempt, rendersLost: 0 } : {}),
   });
-  if (last) throw new JobError(code, why);
+  if (last) throw new JobError(code, why, false);
   throw new JobError(code, `${why} Trying one more render.`, true);
 }
 

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { timelineSummary } from '../../shared/jobs/draft.ts';
-import { JobError } from '../../shared/errors.ts';
+import { JobError } from '../../shared/errors/job-error.ts';
 import { probeMedia } from '../../shared/media/ffprobe.ts';
 import { localFileInput } from '../../shared/media/ffmpeg-input.ts';
 import { runProcess } from '../../shared/infra/process.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileTypeFromFile } from 'file-type';
-import { JobError } from '../../shared/errors.ts';
+import { JobError } from '../../shared/errors/job-error.ts';
 import { fetchToFile } from '../../shared/media/fetch-guard.ts';
 import type { BackendFileRef, Checkpoint, JobInput } from '../../shared/jobs/job-record.ts';
 import { claimConflict } from '../../shared/media/media-claims.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import { BackendError } from '../../../src/shared/errors.ts';
+import { BackendError } from '../../../src/shared/errors/backend-error.ts';
 
 /** The BackendError a call ends in; fails the test when it resolves or throws something else. */
 export async function failure(promise: Promise<unknown>): Promise<BackendError> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../../src/shared/backend/client.ts';
 import { skillForPreset } from '../../../src/shared/backend/attribution.ts';
-import { BackendError } from '../../../src/shared/errors.ts';
+import { BackendError } from '../../../src/shared/errors/backend-error.ts';
 import { ReplayServer, sendJson, sendRaw } from './replay-server.ts';
 import { failure } from './backend-failure.ts';
 

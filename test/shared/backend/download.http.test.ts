@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../../src/shared/backend/client.ts';
-import { BackendError } from '../../../src/shared/errors.ts';
+import { BackendError } from '../../../src/shared/errors/backend-error.ts';
 import { ReplayServer, sendJson, sendRaw, writeChunks } from './replay-server.ts';
 import { failure } from './backend-failure.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BackendError } from '../../../src/shared/errors.ts';
+import { BackendError } from '../../../src/shared/errors/backend-error.ts';
 import { replyError, retryAfterSeconds } from '../../../src/shared/backend/reply-error.ts';
 
 const reply = (httpStatus: number, text: string, retryAfter?: string) =>

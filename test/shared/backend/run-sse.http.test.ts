@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BackendClient } from '../../../src/shared/backend/client.ts';
 import { collectReply } from '../../../src/shared/backend/reply-collector.ts';
 import type { SseEvent } from '../../../src/shared/backend/sse-events.ts';
-import { BackendError } from '../../../src/shared/errors.ts';
+import { BackendError } from '../../../src/shared/errors/backend-error.ts';
 import { ReplayServer, sendJson, startEventStream, writeChunks } from './replay-server.ts';
 
 const TOKEN = 'nmv_usr_sse_token';

@@ -24,7 +24,6 @@ export const adminAuthPlugin = fp<AdminAuthOptions>(async (app, { adminKey, chal
     if (adminKey.accepts(request.headers.authorization)) return;
     reply.header('www-authenticate', `${challenge} realm="i2v admin"`);
     return sendProblem(reply, {
-      status: 401,
       code: 'unauthorized',
       title: 'Unauthorized',
       detail: request.headers.authorization

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,7 +43,7 @@ export const authPlugin = fp<{ keys: Map<string, string> }>(async (app, { keys }
     const tenant = offered ? tenantOf(digests, offered) : undefined;
     if (!tenant) {
       reply.header('www-authenticate', 'Bearer');
-      throw new ProblemError(401, 'unauthorized', 'Unauthorized', match ? 'The API key is not valid.' : 'Send an API key as "Authorization: Bearer <key>".');
+      throw new ProblemError('unauthorized', 'Unauthorized', match ? 'The API key is not valid.' : 'Send an API key as "Authorization: Bearer <key>".');
     }
     request.tenant = tenant;
     request.keyId = offered!.subarray(0, 12).toString('hex');

@@ -1,14 +1,15 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { problemStatus, type ProblemCode } from '../../../shared/errors/error-codes.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { isRedisUnavailable } from '../../../shared/infra/redis.ts';
 import { malformedMultipart, sendProblem } from '../problems.ts';
 
 
 
 /** Fastify's own error codes that are the client's fault, mapped to stable codes. */
-const FASTIFY_CODES: Record<string, { code: string; title: string }> = {
+const FASTIFY_CODES: Record<string, { code: ProblemCode; title: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'payload_too_large', title: 'Payload too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', title: 'Unsupported media type' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'validation_failed', title: 'Invalid request body' },
@@ -32,7 +33,7 @@ export const STORE_RETRY_AFTER_S = 5;
 export const problemPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProblemError) {
-      return sendProblem(reply, { status: error.status, code: error.code, title: error.title, detail: error.message, ...error.extra });
+      return sendProblem(reply, { code: error.code, title: error.title, detail: error.message, ...error.extra });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = error.validation.map((v) => ({
@@ -41,7 +42,6 @@ export const problemPlugin = fp(async (app) => {
         message: v.message ?? 'invalid',
       }));
       return sendProblem(reply, {
-        status: 400,
         code: 'validation_failed',
         title: 'Invalid request',
         detail: errors.map((e) => `${e.path}: ${e.message}`).join('; '),
@@ -49,27 +49,24 @@ export const problemPlugin = fp(async (app) => {
       });
     }
     const malformed = request.isMultipart() ? malformedMultipart(error) : undefined;
-    if (malformed) return sendProblem(reply, { status: malformed.status, code: malformed.code, title: malformed.title, detail: malformed.message });
+    if (malformed) return sendProblem(reply, { code: malformed.code, title: malformed.title, detail: malformed.message });
     const known = error.code ? FASTIFY_CODES[error.code] : undefined;
     const status = error.statusCode ?? 500;
     if (known || (status >= 400 && status < 500)) {
-      return sendProblem(reply, {
-        status: known?.code === 'payload_too_large' ? 413 : status,
-        code: known?.code ?? 'bad_request',
-        title: known?.title ?? 'Bad request',
-        detail: error.message,
-      });
+      const code = known?.code ?? 'bad_request';
+      // only payload_too_large is always its own status; the rest keep the one Fastify or a plugin gave (a 406 of @fastify/multipart)
+      return sendProblem(reply, { code, title: known?.title ?? 'Bad request', detail: error.message }, code === 'payload_too_large' ? problemStatus(code) : status);
     }
     if (isRedisUnavailable(error)) {
       request.log.warn({ err: error }, 'Redis unavailable');
       reply.header('retry-after', String(STORE_RETRY_AFTER_S));
-      return sendProblem(reply, { status: 503, code: 'store_unavailable', title: 'Service unavailable', detail: 'The job store does not answer; try again shortly.' });
+      return sendProblem(reply, { code: 'store_unavailable', title: 'Service unavailable', detail: 'The job store does not answer; try again shortly.' });
     }
     request.log.error({ err: error }, 'unhandled error');
-    return sendProblem(reply, { status: 500, code: 'internal', title: 'Internal error', detail: 'The server could not complete the request.' });
+    return sendProblem(reply, { code: 'internal', title: 'Internal error', detail: 'The server could not complete the request.' });
   });
 
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, { status: 404, code: 'not_found', title: 'Not found', detail: `${request.method} ${request.url} does not exist` }),
+    sendProblem(reply, { code: 'not_found', title: 'Not found', detail: `${request.method} ${request.url} does not exist` }),
   );
 });

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
 import type { Redis } from 'ioredis';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { leasedRedisStore } from './rate-limit-lease.ts';
 
 export interface RateLimitOptions {
@@ -33,6 +33,6 @@ export const rateLimitPlugin = fp<RateLimitOptions>(async (app, options) => {
     keyGenerator: (request) => (request.tenant ? `key:${request.keyId}` : `ip:${request.ip}`),
     allowList: (request) => request.routeOptions.config.public === true,
     errorResponseBuilder: (_request, context) =>
-      new ProblemError(429, 'rate_limited', 'Too many requests', `At most ${context.max} requests a minute per API key; retry in ${context.after}.`),
+      new ProblemError('rate_limited', 'Too many requests', `At most ${context.max} requests a minute per API key; retry in ${context.after}.`),
   });
 });

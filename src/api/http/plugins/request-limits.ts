@@ -2,8 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ProblemError } from '../../../shared/errors.ts';
-import { problemType, sendProblem } from '../problems.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
+import type { ProblemCode } from '../../../shared/errors/error-codes.ts';
+import { problemBody, sendProblem, type ProblemFields } from '../problems.ts';
 
 /** Deeper than any body this API takes (a batch item's caption is 4 levels down). */
 export const MAX_JSON_DEPTH = 32;
@@ -29,11 +30,11 @@ export function jsonNestedDeeperThan(text: string, max: number): boolean {
 
 export function tooDeep(path = 'body'): ProblemError {
   const message = `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
-  return new ProblemError(400, 'validation_failed', 'Invalid request', message, { errors: [{ path, message }] });
+  return new ProblemError('validation_failed', 'Invalid request', message, { errors: [{ path, message }] });
 }
 
 const notAnObject = () =>
-  new ProblemError(400, 'validation_failed', 'Invalid request', 'the body must be a JSON object', { errors: [{ path: 'body', message: 'expected an object' }] });
+  new ProblemError('validation_failed', 'Invalid request', 'the body must be a JSON object', { errors: [{ path: 'body', message: 'expected an object' }] });
 
 function mediaType(header: string | undefined): string | undefined {
   return header?.split(';')[0]?.trim().toLowerCase() || undefined;
@@ -63,11 +64,11 @@ export const requestLimitsPlugin = fp(async (app) => {
 
   // Node drops a CONNECT it has no listener for without a word
   app.server.on('connect', (_request, socket: Socket) => {
-    writeRawProblem(socket, { status: 405, code: 'method_not_allowed', title: 'Method Not Allowed', detail: 'CONNECT is not supported.' });
+    writeRawProblem(socket, { code: 'method_not_allowed', title: 'Method Not Allowed', detail: 'CONNECT is not supported.' });
   });
   // an Expect other than 100-continue: Node would answer a bare 417 itself
   app.server.on('checkExpectation', (_request, response: ServerResponse) => {
-    writeProblem(response, { status: 417, code: 'expectation_failed', title: 'Expectation Failed', detail: 'Only "Expect: 100-continue" is supported.' });
+    writeProblem(response, { code: 'expectation_failed', title: 'Expectation Failed', detail: 'Only "Expect: 100-continue" is supported.' });
   });
 
   // validation lets a missing or null body through (a multipart one reaches it as null): only a multipart request may have none
@@ -82,7 +83,7 @@ export const requestLimitsPlugin = fp(async (app) => {
     const type = mediaType(request.headers['content-type']);
     const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
     if (type ? accepted.includes(type) : !hasBody) return;
-    throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', `${request.method} ${request.routeOptions.url} takes ${accepted.join(' or ')}${type ? `, not ${type}` : ''}.`);
+    throw new ProblemError('unsupported_media_type', 'Unsupported media type', `${request.method} ${request.routeOptions.url} takes ${accepted.join(' or ')}${type ? `, not ${type}` : ''}.`);
   });
 });
 
@@ -92,21 +93,20 @@ export const requestLimitsPlugin = fp(async (app) => {
 export function problemFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
   void sendProblem(reply, {
-    status: tooLong ? 414 : 400,
     code: tooLong ? 'uri_too_long' : 'bad_request',
     title: tooLong ? 'URI Too Long' : 'Bad Request',
     detail: tooLong ? 'A part of the path is longer than any id.' : 'The path cannot be decoded.',
   });
 }
 
-function writeProblem(response: ServerResponse, problem: { status: number; code: string; title: string; detail: string }): void {
-  const body = JSON.stringify({ type: problemType(problem.code), ...problem });
-  response.writeHead(problem.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+function writeProblem(response: ServerResponse, problem: ProblemFields): void {
+  const { status, text } = problemBody(problem);
+  response.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(text), connection: 'close' }).end(text);
 }
 
-const CLIENT_ERRORS: Record<string, { status: number; code: string; title: string }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', title: 'Request Header Fields Too Large' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', title: 'Request Timeout' },
+const CLIENT_ERRORS: Record<string, { code: ProblemCode; title: string }> = {
+  HPE_HEADER_OVERFLOW: { code: 'headers_too_large', title: 'Request Header Fields Too Large' },
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 'request_timeout', title: 'Request Timeout' },
 };
 
 /**
@@ -116,13 +116,13 @@ const CLIENT_ERRORS: Record<string, { status: number; code: string; title: strin
  */
 export function problemClientErrorHandler(error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const { status, code, title } = CLIENT_ERRORS[error.code ?? ''] ?? { status: 400, code: 'bad_request', title: 'Bad Request' };
+  const { code, title } = CLIENT_ERRORS[error.code ?? ''] ?? { code: 'bad_request', title: 'Bad Request' };
   if (!socket.writable) return void socket.destroy(error);
-  writeRawProblem(socket, { status, code, title, detail: 'The request could not be read as HTTP.' });
+  writeRawProblem(socket, { code, title, detail: 'The request could not be read as HTTP.' });
 }
 
 /** A problem written straight to a socket Node has taken out of HTTP handling, which is then closed. */
-function writeRawProblem(socket: Socket, problem: { status: number; code: string; title: string; detail: string }): void {
-  const body = JSON.stringify({ type: problemType(problem.code), ...problem });
-  socket.end(`HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+function writeRawProblem(socket: Socket, problem: ProblemFields): void {
+  const { status, text } = problemBody(problem);
+  socket.end(`HTTP/1.1 ${status} ${problem.title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { batchView } from '../../../shared/jobs/batch-view.ts';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../services/idempotency.ts';
 import { cancelJob } from '../../services/job-cancel.ts';
 import { intakeJsonBody } from '../../services/job-intake.ts';
@@ -14,7 +14,7 @@ import { problems } from './jobs.ts';
 export const batchRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
   async function ownBatch(tenant: string, id: string) {
     const batch = await services.batches.get(id);
-    if (!batch || batch.tenant !== tenant) throw new ProblemError(404, 'not_found', 'Batch not found', `There is no batch ${id}.`);
+    if (!batch || batch.tenant !== tenant) throw new ProblemError('not_found', 'Batch not found', `There is no batch ${id}.`);
     return batch;
   }
 

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import type { ApiServices } from '../../services/api-services.ts';
 import { problemReply } from '../schemas/jobs.ts';
 import { problems } from './jobs.ts';
@@ -24,7 +24,7 @@ export const creditRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
     },
     handler: async () => {
       const snapshot = await services.credits.read();
-      if (!snapshot) throw new ProblemError(503, 'credits_unknown', 'Balance not known yet', 'No worker has read the backend balance yet; try again shortly.');
+      if (!snapshot) throw new ProblemError('credits_unknown', 'Balance not known yet', 'No worker has read the backend balance yet; try again shortly.');
       return snapshot;
     },
   });

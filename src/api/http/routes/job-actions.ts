@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { jobView } from '../../../shared/jobs/job-view.ts';
 import { expiredProblem } from '../problems.ts';
 import { cancelJob } from '../../services/job-cancel.ts';
@@ -22,7 +22,7 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
       const record = await ownJob(services, request, request.params.id);
       if (!(await cancelJob(services, record.id))) {
         const now = await ownJob(services, request, record.id);
-        throw new ProblemError(409, 'job_finished', 'Job already ended', `Job ${record.id} is ${now.status}; only queued or running jobs can be canceled.`);
+        throw new ProblemError('job_finished', 'Job already ended', `Job ${record.id} is ${now.status}; only queued or running jobs can be canceled.`);
       }
       return jobView(await ownJob(services, request, record.id), baseUrl(services, request));
     },
@@ -41,11 +41,11 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
       if (record.expiredAt) throw expiredProblem(record.id, record.expiredAt);
       const previous = await services.queue.getJob(record.id);
       if (previous && (await previous.isActive())) {
-        throw new ProblemError(409, 'not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);
+        throw new ProblemError('not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);
       }
       const requeued = await services.records.transition(record.id, ['failed', 'canceled'], 'queued', { stage: 'queued' }, ['error', 'finishedAt', 'startedAt']);
       if (!requeued) {
-        throw new ProblemError(409, 'not_retryable', 'Job cannot be retried', `Job ${record.id} is ${record.status}; only failed or canceled jobs can be retried.`);
+        throw new ProblemError('not_retryable', 'Job cannot be retried', `Job ${record.id} is ${record.status}; only failed or canceled jobs can be retried.`);
       }
       await previous?.remove();
       await services.queue.add('render', { jobId: record.id }, { jobId: record.id });

@@ -1,7 +1,8 @@
 import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { problemStatus } from '../../../shared/errors/error-codes.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { expiredProblem } from '../problems.ts';
 import { ownJob } from '../request-context.ts';
 import { jobParamsSchema, problemReply } from '../schemas/jobs.ts';
@@ -40,18 +41,19 @@ export const jobFileRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
         const record = await ownJob(services, request, request.params.id);
         if (record.expiredAt) throw expiredProblem(record.id, record.expiredAt);
         if (!record.result) {
-          throw new ProblemError(409, 'not_ready', 'No video yet', `Job ${record.id} is ${record.status}; its files exist once it has succeeded.`);
+          throw new ProblemError('not_ready', 'No video yet', `Job ${record.id} is ${record.status}; its files exist once it has succeeded.`);
         }
         const key = kind === 'video' ? record.result.videoKey : record.result.posterKey;
-        const gone = new ProblemError(404, 'not_found', 'File not found', `The ${kind} of job ${record.id} is no longer stored.`);
+        const gone = new ProblemError('not_found', 'File not found', `The ${kind} of job ${record.id} is no longer stored.`);
         const delivery = await services.storage.delivery(key);
         if (!delivery) throw gone;
         if (delivery.kind === 'url') return reply.code(302).header('location', delivery.url).header('cache-control', 'no-store').send();
         const { statusCode, headers, stream, type } = await send(request.raw, delivery.path, { dotfiles: 'allow', acceptRanges: true, etag: true });
         if (type === 'error' && statusCode === 404) throw gone;
         if (statusCode === 416) {
-          return reply.code(416).headers(headers).type('application/problem+json').send({
-            type: 'about:blank', title: 'Range not satisfiable', status: 416, code: 'range_not_satisfiable', detail: 'The requested range is outside the file.',
+          const status = problemStatus('range_not_satisfiable');
+          return reply.code(status).headers(headers).type('application/problem+json').send({
+            type: 'about:blank', title: 'Range not satisfiable', status, code: 'range_not_satisfiable', detail: 'The requested range is outside the file.',
           });
         }
         reply.code(statusCode).headers(headers);

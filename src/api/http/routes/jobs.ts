@@ -1,7 +1,7 @@
 import type { FastifyRouteSchemaDef } from 'fastify/types/schema.js';
 import { serializerCompiler, type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { newId } from '../../../shared/infra/ids.ts';
 import type { JobRecord } from '../../../shared/jobs/job-record.ts';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../services/idempotency.ts';
@@ -71,7 +71,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
     handler: async (request, reply) => {
       const id = newId('job');
       if (!request.isMultipart() && request.body == null) {
-        throw new ProblemError(400, 'validation_failed', 'Invalid request', 'send a JSON object or a multipart form', { errors: [{ path: 'body', message: 'required' }] });
+        throw new ProblemError('validation_failed', 'Invalid request', 'send a JSON object or a multipart form', { errors: [{ path: 'body', message: 'required' }] });
       }
       const intake = request.isMultipart()
         ? await intakeMultipart(request, { storage: services.storage, uploads: services.uploads, maxPixels: services.maxPixels }, id)
@@ -107,7 +107,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
         .map(([key, value]) => [key.slice('metadata.'.length), String(value)] as [string, string]);
       const unknown = Object.keys(rest).filter((key) => !key.startsWith('metadata.'));
       if (unknown.length > 0) {
-        throw new ProblemError(400, 'validation_failed', 'Invalid request', `unknown filter ${unknown.map((k) => `"${k}"`).join(', ')}; filter with status= or metadata.<key>=`);
+        throw new ProblemError('validation_failed', 'Invalid request', `unknown filter ${unknown.map((k) => `"${k}"`).join(', ')}; filter with status= or metadata.<key>=`);
       }
       const found: JobRecord[] = [];
       let after = cursor;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { newId } from '../../../shared/infra/ids.ts';
 import { jobView } from '../../../shared/jobs/job-view.ts';
 import { jobOptionsSchema } from '../../../shared/jobs/job-options.ts';
@@ -40,7 +40,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
       if (parent.expiredAt) throw expiredProblem(parent.id, parent.expiredAt);
       const sent = parent.checkpoint.instruction?.text;
       if (parent.status !== 'succeeded' || !parent.checkpoint.sessionId || !sent) {
-        throw new ProblemError(409, 'not_revisable', 'Job cannot be revised', `Job ${parent.id} is ${parent.status}; only a succeeded job can be revised.`);
+        throw new ProblemError('not_revisable', 'Job cannot be revised', `Job ${parent.id} is ${parent.status}; only a succeeded job can be revised.`);
       }
       const body = request.body;
       const id = newId('job');

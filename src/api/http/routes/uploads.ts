@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { newId } from '../../../shared/infra/ids.ts';
 import { storeMedia } from '../../services/media-intake.ts';
 import type { ApiServices } from '../../services/api-services.ts';
@@ -20,11 +20,11 @@ export const uploadRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
       response: { 201: z.object({ data: z.array(uploadSchema) }), ...problems },
     },
     handler: async (request, reply) => {
-      if (!request.isMultipart()) throw new ProblemError(415, 'unsupported_media_type', 'Unsupported media type', 'send multipart/form-data with one or more files');
+      if (!request.isMultipart()) throw new ProblemError('unsupported_media_type', 'Unsupported media type', 'send multipart/form-data with one or more files');
       const stored: UploadRecord[] = [];
       try {
         for await (const part of request.parts()) {
-          if (part.type !== 'file') throw new ProblemError(400, 'validation_failed', 'Invalid request', `unexpected field "${part.fieldname}"; send only files`);
+          if (part.type !== 'file') throw new ProblemError('validation_failed', 'Invalid request', `unexpected field "${part.fieldname}"; send only files`);
           const id = newId('upl');
           const media = await storeMedia(part.file, part.filename, ['image', 'audio'], services.storage, `uploads/${id}`, services.maxPixels, part.mimetype);
           stored.push({ id, tenant: request.tenant, filename: part.filename, contentType: media.mime, sizeBytes: media.sizeBytes, key: media.key, role: media.role, createdAt: new Date().toISOString() });
@@ -33,7 +33,7 @@ export const uploadRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = as
         await Promise.all(stored.map((upload) => services.storage.remove(upload.key)));
         throw error;
       }
-      if (stored.length === 0) throw new ProblemError(400, 'validation_failed', 'Invalid request', 'send at least one file');
+      if (stored.length === 0) throw new ProblemError('validation_failed', 'Invalid request', 'send at least one file');
       await services.uploads.save(stored);
       return reply.code(201).send({
         data: stored.map((u) => ({ id: u.id, filename: u.filename, content_type: u.contentType, size_bytes: u.sizeBytes })),

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ProblemError } from '../../../shared/errors.ts';
+import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { WEBHOOK_EVENTS } from '../../../shared/jobs/job-record.ts';
 import { DELIVERY_STATUSES, type DeliveryAttempt } from '../../../shared/webhooks/store.ts';
 import type { SecretInfo } from '../../../shared/webhooks/secrets.ts';
@@ -151,7 +151,7 @@ export const webhookRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = a
       const attempt = await store.attempt(request.tenant, request.params.id);
       const event = attempt ? await store.event(attempt.event_id) : undefined;
       if (!attempt || !event || event.tenant !== request.tenant) {
-        throw new ProblemError(404, 'not_found', 'Delivery not found', `There is no delivery ${request.params.id} (deliveries are kept 7 days).`);
+        throw new ProblemError('not_found', 'Delivery not found', `There is no delivery ${request.params.id} (deliveries are kept 7 days).`);
       }
       await emitter.redeliver(event);
       return reply.code(202).send({ event_id: event.id, type: event.type, url: event.url, status: 'queued' as const });

@@ -2,7 +2,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { JobError } from '../../../shared/errors.ts';
+import { JobError } from '../../../shared/errors/job-error.ts';
 import { fetchToFile } from '../../../shared/media/fetch-guard.ts';
 import { publicBase, requireAccount, requireSession, type EngineContext } from '../context.ts';
 import { EngineError, okBody } from '../envelope.ts';

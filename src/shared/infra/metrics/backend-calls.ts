@@ -1,5 +1,5 @@
 import type { BackendEndpoint } from '../../backend/endpoints.ts';
-import { BackendError } from '../../errors.ts';
+import { BackendError } from '../../errors/backend-error.ts';
 import { metrics } from './registry.ts';
 
 function codeOf(error: unknown): string {
