@@ -1,4 +1,5 @@
-import { SupersededError, type Checkpoint, type JobRecord, type JobRecords, type JobStatus } from '../shared/jobs/job-record.ts';
+import { SupersededError, type Checkpoint, type JobRecord, type JobRecords } from '../shared/jobs/job-record.ts';
+import type { StatusEvent } from '../shared/jobs/job-lifecycle.ts';
 
 /**
  * A job's record as one attempt (one BullMQ pickup, named by its lock token)
@@ -16,9 +17,9 @@ export class AttemptRecord {
     readonly owner: string,
   ) {}
 
-  /** Makes this attempt the job's owner, moving it to `running` from one of `from`. False when the job is not in one of them. */
-  take(from: readonly JobStatus[], patch: Partial<JobRecord>): Promise<boolean> {
-    return this.records.transition(this.jobId, from, 'running', { ...patch, owner: this.owner });
+  /** Makes this attempt the job's owner (the `start` event). False when the job's status does not allow it. */
+  take(patch: Partial<JobRecord>): Promise<boolean> {
+    return this.records.transition(this.jobId, 'start', { ...patch, owner: this.owner });
   }
 
   update(patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>): Promise<void> {
@@ -29,8 +30,8 @@ export class AttemptRecord {
     return this.records.checkpoint(this.jobId, current, patch, this.owner);
   }
 
-  transition(from: readonly JobStatus[], to: JobStatus, patch: Partial<JobRecord> = {}, clear: readonly (keyof JobRecord)[] = []): Promise<boolean> {
-    return this.records.transition(this.jobId, from, to, patch, clear, this.owner);
+  transition(event: StatusEvent, patch: Partial<JobRecord> = {}): Promise<boolean> {
+    return this.records.transition(this.jobId, event, patch, this.owner);
   }
 
   /** Throws SupersededError unless this attempt still owns the job: called right before a request the backend charges for. */

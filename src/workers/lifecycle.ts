@@ -1,4 +1,5 @@
 import type { BackendTokenKind, JobRecord, JobRecords } from '../shared/jobs/job-record.ts';
+import { JOB_LIFECYCLE } from '../shared/jobs/job-lifecycle.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { metrics } from '../shared/infra/metrics/registry.ts';
 import type { Preset } from '../shared/jobs/presets.ts';
@@ -65,7 +66,7 @@ export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, a
     return;
   }
   const logger = deps.logger.child({ job_id: job.id, tenant: job.tenant, attempt });
-  const started = await record.take(['queued', 'running'], {
+  const started = await record.take({
     startedAt: job.startedAt ?? new Date().toISOString(),
     attempts: job.attempts + 1,
   });
@@ -75,7 +76,7 @@ export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, a
     await deps.webhooks.reconcileJobEvents(job.id);
     return;
   }
-  await deps.webhooks.emitJobEvent('job.started', job);
+  await deps.webhooks.emitJobEvent(JOB_LIFECYCLE.start.webhook, job);
 
   let turn: { key: string; end: () => Promise<void> } | undefined;
   try {
@@ -101,10 +102,10 @@ export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, a
   } finally {
     await turn?.end();
   }
-  const succeeded = await record.transition(['running'], 'succeeded', { stage: 'done', progress: 100, finishedAt: new Date().toISOString() });
+  const succeeded = await record.transition('succeed', { finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
-  if (succeeded) metrics.jobs.inc({ preset: job.preset, status: 'succeeded' });
-  if (succeeded) await deps.webhooks.emitJobEvent('job.succeeded', job);
+  if (succeeded) metrics.jobs.inc({ preset: job.preset, status: JOB_LIFECYCLE.succeed.metric });
+  if (succeeded) await deps.webhooks.emitJobEvent(JOB_LIFECYCLE.succeed.webhook, job);
   else await deps.webhooks.reconcileJobEvents(job.id);
 }
 

@@ -63,7 +63,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     { firstWaitMs: config.NEMO_TOKEN_RETRY_S * 1000, maxWaitMs: 3_600_000 },
     logger.child({ component: 'backend-token' }),
   );
-  const records = new JobRecords(redis, config.REDIS_PREFIX);
+  const records = new JobRecords(redis, config.REDIS_PREFIX, logger.child({ component: 'job-records' }));
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
   const storage = await createStorage(config);

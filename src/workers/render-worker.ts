@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { SupersededError, type BackendTokenKind } from '../shared/jobs/job-record.ts';
+import { JOB_LIFECYCLE } from '../shared/jobs/job-lifecycle.ts';
 import { metrics } from '../shared/infra/metrics/registry.ts';
 import { QUEUE_METRICS } from '../shared/infra/queue-set.ts';
 import { RENDER_QUEUE, type RenderJobData } from '../shared/infra/queues.ts';
@@ -79,7 +80,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
       const where = { job_id: jobId, tenant: record?.tenant, stage: record?.stage, attempt };
       if (signal.aborted && record?.status === 'canceled') {
         deps.logger.info(where, 'job canceled while running');
-        metrics.jobs.inc({ preset: record.preset, status: 'canceled' });
+        metrics.jobs.inc({ preset: record.preset, status: JOB_LIFECYCLE.cancel.metric });
         await cancelBackendRender(deps, jobId);
         await deps.webhooks.reconcileJobEvents(jobId); // in case the API stopped between the cancel and its webhook
         return;
@@ -102,11 +103,11 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         if (record) await owned.checkpoint(record.checkpoint, checkpointAfterSessionLoss(record.checkpoint));
       }
       if (outcome.action === 'fail' || spent >= attempts) {
-        const failed = await owned.transition(['queued', 'running'], 'failed', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
+        const failed = await owned.transition('fail', { error: failure.toInfo(), finishedAt: new Date().toISOString() });
         if (failed) {
           deps.logger.error({ ...where, code: failure.code }, 'job failed');
-          metrics.jobs.inc({ preset: record?.preset ?? 'unknown', status: 'failed' });
-          await deps.webhooks.emitJobEvent('job.failed', record ?? jobId);
+          metrics.jobs.inc({ preset: record?.preset ?? 'unknown', status: JOB_LIFECYCLE.fail.metric });
+          await deps.webhooks.emitJobEvent(JOB_LIFECYCLE.fail.webhook, record ?? jobId);
         }
         throw new UnrecoverableError(failure.message);
       }

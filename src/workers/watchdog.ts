@@ -2,6 +2,7 @@ import { FlowProducer, Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { JobError } from '../shared/errors/job-error.ts';
 import type { BatchRecords } from '../shared/jobs/batch-record.ts';
 import type { JobRecords } from '../shared/jobs/job-record.ts';
+import { JOB_LIFECYCLE } from '../shared/jobs/job-lifecycle.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { BATCH_QUEUE, createRenderQueue, MAINTENANCE_QUEUE, type RenderJobData, type RetryPolicy } from '../shared/infra/queues.ts';
 import { logQueueErrors } from '../shared/infra/redis.ts';
@@ -23,13 +24,13 @@ export async function sweepLostJobs(
   for (const id of await records.runningIds()) {
     const state = await renderQueue.getJobState(id);
     if (LIVE_STATES.has(state)) continue;
-    const failed = await records.transition(id, ['running'], 'failed', {
+    const failed = await records.transition(id, 'lose', {
       error: new JobError('worker_lost', 'The worker running this job stopped and the job was not resumed. Retry it to continue from its last checkpoint.').toInfo(),
       finishedAt: new Date().toISOString(),
     });
     if (failed) {
       lost.push(id);
-      await webhooks?.emitJobEvent('job.failed', id);
+      await webhooks?.emitJobEvent(JOB_LIFECYCLE.lose.webhook, id);
     } else await records.forgetRunning(id);
   }
   if (lost.length > 0) logger.warn({ jobs: lost }, 'failed jobs whose worker vanished');

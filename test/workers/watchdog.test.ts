@@ -30,7 +30,7 @@ describe('the watchdog', () => {
       createdAt: new Date().toISOString(), attempts: 0, checkpoint: {}, metadata: {}, webhookEvents: [],
     };
     await records.create(record);
-    expect(await records.transition(id, ['queued'], 'running')).toBe(true);
+    expect(await records.transition(id, 'start')).toBe(true);
     return id;
   }
 

@@ -3,6 +3,7 @@ import type { Queue } from 'bullmq';
 import { ProblemError } from '../../shared/errors/problem-error.ts';
 import { checkCallbackUrl, UrlForbiddenError } from '../../shared/net/address-policy.ts';
 import type { JobRecord, JobRecords } from '../../shared/jobs/job-record.ts';
+import { JOB_LIFECYCLE } from '../../shared/jobs/job-lifecycle.ts';
 import type { RenderJobData } from '../../shared/infra/queues.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
 import type { Claim, Idempotency } from './idempotency.ts';
@@ -49,8 +50,8 @@ export class JobSubmission {
     return {
       id,
       tenant,
-      status: 'queued',
-      stage: 'queued',
+      status: JOB_LIFECYCLE.submit.to,
+      stage: JOB_LIFECYCLE.submit.sets.stage,
       progress: 0,
       preset: fields.preset,
       prompt: fields.prompt,

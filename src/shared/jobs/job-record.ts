@@ -5,11 +5,10 @@ import type { Preset } from './presets.ts';
 import type { JobOptions } from './job-options.ts';
 import { waitListKey } from '../infra/queues.ts';
 import { RedisScript } from '../infra/redis-script.ts';
+import { createLogger, type Logger } from '../infra/logger.ts';
+import { JOB_LIFECYCLE, TERMINAL_STATUSES, type JobStage, type JobStatus, type StatusEvent, type WebhookEvent } from './job-lifecycle.ts';
 
-export const JOB_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
-export const JOB_STAGES = ['queued', 'connecting', 'uploading', 'instructing', 'rendering', 'storing', 'done'] as const;
-export type JobStage = (typeof JOB_STAGES)[number];
+export { JOB_STAGES, JOB_STATUSES, TERMINAL_STATUSES, WEBHOOK_EVENTS, type JobStage, type JobStatus, type WebhookEvent } from './job-lifecycle.ts';
 
 /** What an input is for: a picture (or short video) of the timeline, or its background music. */
 export type InputRole = 'image' | 'audio';
@@ -88,9 +87,6 @@ export interface JobResult {
   message?: string;
 }
 
-export const WEBHOOK_EVENTS = ['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.canceled', 'batch.completed'] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
-
 export interface JobRecord {
   id: string;
   tenant: string;
@@ -123,8 +119,6 @@ export interface JobRecord {
   /** the BullMQ lock token of the attempt that runs the job: a worker's writes are refused once another attempt took the job over */
   owner?: string;
 }
-
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['succeeded', 'failed', 'canceled']);
 
 /**
  * A write made for an attempt that no longer owns its job (another worker
@@ -186,6 +180,8 @@ export class JobRecords {
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
+    /** where refused transitions are logged */
+    private readonly logger: Logger = createLogger({ level: 'silent' }),
   ) {}
 
   key(id: string): string {
@@ -266,18 +262,16 @@ export class JobRecords {
   }
 
   /**
-   * Moves a job to `to` only while its status is one of `from`, atomically
-   * (a cancel racing a worker's last write must not both win). Returns
-   * whether it moved.
+   * Applies a lifecycle event (job-lifecycle.ts) to a job: moves it to the
+   * event's status, with the fields the event sets and clears, only while its
+   * status is one of the event's `from`, atomically (a cancel racing a
+   * worker's last write must not both win). Returns whether it moved; a
+   * refused event is logged.
    */
-  async transition(
-    id: string,
-    from: readonly JobStatus[],
-    to: JobStatus,
-    patch: Partial<JobRecord> = {},
-    clear: readonly (keyof JobRecord)[] = [],
-    owner?: string,
-  ): Promise<boolean> {
+  async transition(id: string, event: StatusEvent, patch: Partial<JobRecord> = {}, owner?: string): Promise<boolean> {
+    const { from, to, ...effects } = JOB_LIFECYCLE[event];
+    const sets = 'sets' in effects ? effects.sets : {};
+    const clear = 'clears' in effects ? effects.clears : [];
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
     const moved = await TRANSITION.run(
       this.redis,
@@ -286,7 +280,7 @@ export class JobRecords {
         this.eventsChannel(id),
         id,
         JSON.stringify(from),
-        JSON.stringify({ ...toHash(patch), status: to }),
+        JSON.stringify({ ...toHash({ ...sets, ...patch }), status: to }),
         JSON.stringify(clear),
         finishedAtMs === undefined ? '' : String(finishedAtMs),
         Date.now(),
@@ -294,6 +288,10 @@ export class JobRecords {
       ],
     );
     if (moved === -1) throw new SupersededError(id);
+    if (moved !== 1) {
+      const [status, expiredAt] = await this.redis.hmget(this.key(id), 'status', 'expiredAt');
+      this.logger.warn({ job_id: id, event, status, expired: expiredAt !== null }, 'job lifecycle event refused in its current status');
+    }
     return moved === 1;
   }
 
@@ -318,7 +316,7 @@ export class JobRecords {
       id,
       String(cutoffMs),
       at,
-      JSON.stringify([...TERMINAL_STATUSES]),
+      JSON.stringify(JOB_LIFECYCLE.expire.from),
     );
     return marked === 1;
   }
@@ -470,7 +468,7 @@ return 1
 
 /**
  * KEYS: the record, the finished set; ARGV: channel, id, cutoff (ms),
- * expiredAt, terminal statuses (JSON). 1 when the job ended before the cutoff
+ * expiredAt, the statuses a job may expire in (JSON). 1 when the job ended before the cutoff
  * (and is now marked expired, or already was).
  */
 const EXPIRE_SCRIPT = `

@@ -2,13 +2,13 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { newId } from '../infra/ids.ts';
 import { TERMINAL_STATUSES, type JobRecord, type JobRecords, type WebhookEvent } from '../jobs/job-record.ts';
+import { BATCH_COMPLETION, TERMINAL_EVENT, WEBHOOK_STATUS } from '../jobs/job-lifecycle.ts';
 import { jobView } from '../jobs/job-view.ts';
 import type { Logger } from '../infra/logger.ts';
 import {
   batchEventId,
   jobEventId,
   PROGRESS_WINDOW_MS,
-  TERMINAL_EVENT,
   type JobEventType,
   type WebhookEventRecord,
   type WebhookJobData,
@@ -28,15 +28,6 @@ export interface WebhookEmitterDeps {
   retrySchedule: readonly number[];
   logger: Logger;
 }
-
-/** The status a job event is about; an event is only sent while the record still shows it. */
-const STATUS_OF: Record<JobEventType, string> = {
-  'job.started': 'running',
-  'job.progress': 'running',
-  'job.succeeded': 'succeeded',
-  'job.failed': 'failed',
-  'job.canceled': 'canceled',
-};
 
 /** Whether a job asked for this event type (and has somewhere to send it). */
 export function wantsEvent(record: Pick<JobRecord, 'webhookUrl' | 'webhookEvents'>, type: WebhookEvent): boolean {
@@ -78,7 +69,8 @@ export class WebhookEmitter {
     return this.safely(type, jobId, async () => {
       const record = await this.deps.records.get(jobId);
       if (!record || !wantsEvent(record, type)) return undefined;
-      if (record.status !== STATUS_OF[type]) {
+      // an event is only sent while the record still shows the status it is about
+      if (record.status !== WEBHOOK_STATUS[type]) {
         this.deps.logger.info({ job_id: jobId, event: type, status: record.status }, 'job moved on before its webhook event was emitted; not sending it');
         return undefined;
       }
@@ -97,7 +89,7 @@ export class WebhookEmitter {
       const key = `${this.deps.prefix}:webhooks:progress:${job.id}`;
       if ((await this.deps.redis.set(key, '1', 'PX', PROGRESS_WINDOW_MS, 'NX')) !== 'OK') return undefined;
       const record = await this.deps.records.get(job.id);
-      if (!record || record.status !== 'running') return undefined;
+      if (!record || record.status !== WEBHOOK_STATUS['job.progress']) return undefined;
       return this.enqueueJobEvent('job.progress', record);
     });
   }
@@ -125,10 +117,11 @@ export class WebhookEmitter {
    * however many times this is called. Returns the event id when enqueued.
    */
   async emitBatchEvent(batch: BatchEventInput): Promise<string | undefined> {
-    if (!batch.url || !batch.events.includes('batch.completed')) return undefined;
+    const type = BATCH_COMPLETION.webhook;
+    if (!batch.url || !batch.events.includes(type)) return undefined;
     const url = batch.url;
-    return this.safely('batch.completed', batch.batchId, () =>
-      this.enqueue({ id: batchEventId(batch.batchId), tenant: batch.tenant, type: 'batch.completed', url, batchId: batch.batchId }, batch.data),
+    return this.safely(type, batch.batchId, () =>
+      this.enqueue({ id: batchEventId(batch.batchId), tenant: batch.tenant, type, url, batchId: batch.batchId }, batch.data),
     );
   }
 

@@ -9,14 +9,6 @@ export const WEBHOOK_QUEUE = 'webhooks';
 export const WEBHOOK_RETENTION_S = 7 * 24 * 3600;
 
 export type JobEventType = Exclude<WebhookEvent, 'batch.completed'>;
-export type TerminalJobEventType = 'job.succeeded' | 'job.failed' | 'job.canceled';
-
-/** The terminal event of each terminal status. */
-export const TERMINAL_EVENT: Record<string, TerminalJobEventType | undefined> = {
-  succeeded: 'job.succeeded',
-  failed: 'job.failed',
-  canceled: 'job.canceled',
-};
 
 /** An event as it is kept (for redelivery) and carried by its delivery job. */
 export interface WebhookEventRecord {

@@ -43,7 +43,7 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
       if (previous && (await previous.isActive())) {
         throw new ProblemError('not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);
       }
-      const requeued = await services.records.transition(record.id, ['failed', 'canceled'], 'queued', { stage: 'queued' }, ['error', 'finishedAt', 'startedAt']);
+      const requeued = await services.records.transition(record.id, 'retry');
       if (!requeued) {
         throw new ProblemError('not_retryable', 'Job cannot be retried', `Job ${record.id} is ${record.status}; only failed or canceled jobs can be retried.`);
       }

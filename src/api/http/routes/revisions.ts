@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { newId } from '../../../shared/infra/ids.ts';
+import { allows } from '../../../shared/jobs/job-lifecycle.ts';
 import { jobView } from '../../../shared/jobs/job-view.ts';
 import { jobOptionsSchema } from '../../../shared/jobs/job-options.ts';
 import { expiredProblem } from '../problems.ts';
@@ -39,7 +40,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
       const parent = await ownJob(services, request, request.params.id);
       if (parent.expiredAt) throw expiredProblem(parent.id, parent.expiredAt);
       const sent = parent.checkpoint.instruction?.text;
-      if (parent.status !== 'succeeded' || !parent.checkpoint.sessionId || !sent) {
+      if (!allows('revise', parent.status) || !parent.checkpoint.sessionId || !sent) {
         throw new ProblemError('not_revisable', 'Job cannot be revised', `Job ${parent.id} is ${parent.status}; only a succeeded job can be revised.`);
       }
       const body = request.body;
