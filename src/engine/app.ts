@@ -18,9 +18,7 @@ import { runSseRoutes } from './protocol/routes/run-sse.ts';
 import { sessionRoutes } from './protocol/routes/sessions.ts';
 import { stateRoutes } from './protocol/routes/state.ts';
 import { uploadRoutes } from './protocol/routes/upload.ts';
-import { AccountStore } from './store/accounts.ts';
-import { RenderStore } from './store/renders.ts';
-import { SessionStore } from './store/sessions.ts';
+import { createMemoryStore } from './store/memory-store.ts';
 
 export type { EngineOptions, Dialect } from './options.ts';
 
@@ -29,18 +27,15 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
   const resolved = resolveEngineOptions(options);
   const dirs = engineDirs(resolved.dataDir);
   await mkdir(dirs.rendersDir, { recursive: true });
-  const renders = new RenderStore();
-  const sessions = new SessionStore();
-  const housekeeping = new EngineHousekeeping({ sessions, renders }, dirs, { ttlMs: resolved.ttlMs, maxBytes: resolved.maxDiskBytes }, resolved.logger.child({ component: 'housekeeping' }));
+  const store = createMemoryStore(resolved);
+  const housekeeping = new EngineHousekeeping(store, dirs, { ttlMs: resolved.ttlMs, maxBytes: resolved.maxDiskBytes }, resolved.logger.child({ component: 'housekeeping' }));
   const rendererLogger = resolved.logger.child({ component: 'renderer' });
   if (resolved.benchmark) {
     rendererLogger.warn('BENCHMARK MODE (ENGINE_BENCHMARK): renders skip ffmpeg and every one answers with the same pre-made 1 s test clip; never use this in production');
   }
   const ctx: EngineContext = {
     options: resolved,
-    accounts: new AccountStore(resolved.initialCredits, resolved.staticTokens),
-    sessions,
-    renders,
+    ...store,
     housekeeping,
     faults: new Faults(),
     runner: new RenderRunner(
@@ -76,7 +71,7 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
   await housekeeping.start();
   app.addHook('onClose', async () => {
     housekeeping.stop();
-    await ctx.runner.close(renders.all());
+    await ctx.runner.close(store.renders.all());
   });
   return app;
 }

@@ -5,16 +5,13 @@ import type { ResolvedEngineOptions } from '../options.ts';
 import type { Faults } from './faults.ts';
 import type { EngineHousekeeping } from '../store/housekeeping.ts';
 import type { RenderRunner } from '../render/render-runner.ts';
-import type { Account, AccountStore } from '../store/accounts.ts';
-import type { RenderStore } from '../store/renders.ts';
-import type { Session, SessionStore } from '../store/sessions.ts';
+import type { Account } from '../store/accounts.ts';
+import type { EngineStore } from '../store/engine-store.ts';
+import type { Session } from '../store/sessions.ts';
 
-/** What every route of one engine shares. */
-export interface EngineContext {
+/** What every route of one engine shares: the store's accounts, sessions and renders, and the rest. */
+export interface EngineContext extends EngineStore {
   options: ResolvedEngineOptions;
-  accounts: AccountStore;
-  sessions: SessionStore;
-  renders: RenderStore;
   runner: RenderRunner;
   /** frees expired sessions and renders, keeps the disk under its bound */
   housekeeping: EngineHousekeeping;

@@ -2,8 +2,9 @@ import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../../shared/infra/logger.ts';
 import { EngineError } from '../protocol/envelope.ts';
-import type { RenderJob, RenderStore } from './renders.ts';
-import type { Session, SessionStore } from './sessions.ts';
+import type { EngineStore } from './engine-store.ts';
+import type { RenderJob } from './renders.ts';
+import type { Session } from './sessions.ts';
 
 export interface DiskUsage {
   usedBytes: number;
@@ -58,7 +59,7 @@ export class EngineHousekeeping {
   readonly freed: Freed = { sessions: 0, renders: 0, leftovers: 0 };
 
   constructor(
-    private readonly stores: { sessions: SessionStore; renders: RenderStore },
+    private readonly stores: Pick<EngineStore, 'sessions' | 'renders'>,
     private readonly dirs: { dataDir: string; rendersDir: string; uploadsDir(sessionId: string): string },
     private readonly limits: { ttlMs: number; maxBytes: number },
     private readonly logger: Logger,

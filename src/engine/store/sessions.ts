@@ -1,7 +1,6 @@
 import type { MediaKind } from '../../shared/backend/media-types.ts';
 import type { Draft } from '../../shared/jobs/draft.ts';
 import type { AgentRequest, DraftMedia, DraftPicture } from '../agent/index.ts';
-import { newSessionId, newTaskId } from './ids.ts';
 
 export type FileType = MediaKind;
 
@@ -50,47 +49,4 @@ export interface Session {
   instructions: number;
   /** ms; the session expires ENGINE_TTL_S after its last use */
   lastUsedAt: number;
-}
-
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
-
-  create(userId: string, language: string): Session {
-    const session: Session = {
-      id: newSessionId(),
-      taskId: newTaskId(),
-      userId,
-      language,
-      files: [],
-      latestUpload: [],
-      uploadedSinceDraft: false,
-      timeline: null,
-      timelines: [],
-      instructions: 0,
-      lastUsedAt: Date.now(),
-    };
-    this.sessions.set(session.id, session);
-    return session;
-  }
-
-  all(): Session[] {
-    return [...this.sessions.values()];
-  }
-
-  /** Forgets every session, as a backend that lost its state would (a fault). */
-  clear(): void {
-    this.sessions.clear();
-  }
-
-  /** A session only exists for its owner; finding it counts as a use. */
-  find(sessionId: string, userId: string): Session | undefined {
-    const session = this.sessions.get(sessionId);
-    if (session?.userId !== userId) return undefined;
-    session.lastUsedAt = Date.now();
-    return session;
-  }
-
-  delete(sessionId: string): void {
-    this.sessions.delete(sessionId);
-  }
 }
