@@ -9,6 +9,7 @@ import { fetch, FormData } from 'undici';
 import { DEV_TENANT, type Config } from '../shared/infra/config.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { probeMedia } from '../shared/media/ffprobe.ts';
+import { mimeTypeFor } from '../shared/media/media-formats.ts';
 import { startAllInOne } from './all-in-one.ts';
 import { out } from './output.ts';
 
@@ -35,7 +36,7 @@ export async function runDemo(config: Config, logger: Logger): Promise<string> {
     const apiKey = config.API_KEYS[0]?.key ?? DEV_TENANT.key;
     const headers = { authorization: `Bearer ${apiKey}` };
     const form = new FormData();
-    form.append('images', await openAsBlob(SAMPLE_PHOTO, { type: 'image/jpeg' }), 'sample-photo.jpg');
+    form.append('images', await openAsBlob(SAMPLE_PHOTO, { type: mimeTypeFor(SAMPLE_PHOTO) }), 'sample-photo.jpg');
     form.append('prompt', 'Animate this product photo with a slow zoom-in.');
     form.append('options', JSON.stringify({ duration_s: 5, aspect_ratio: '9:16', resolution: '1080p' }));
     const created = await fetch(`${service.api.url}/v1/jobs`, { method: 'POST', headers, body: form });

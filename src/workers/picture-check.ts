@@ -2,10 +2,9 @@ import { open } from 'node:fs/promises';
 import { imageSize } from 'image-size';
 import { JobError } from '../shared/errors/job-error.ts';
 import { localFileInput } from '../shared/media/ffmpeg-input.ts';
+import { formatOfName, isStill } from '../shared/media/media-formats.ts';
 import { ProcessError, runProcess } from '../shared/infra/process.ts';
 
-/** Formats whose size image-size reads from the header alone. */
-const STILLS = new Set(['jpg', 'png', 'webp', 'gif']);
 /** Enough of a file's start to hold its dimensions, however much metadata comes first. */
 const HEADER_BYTES = 4 * 1024 * 1024;
 const DECODE_TIMEOUT_MS = 60_000;
@@ -49,7 +48,8 @@ function complaint(stderr: string, path: string): string {
  * error names the file.
  */
 export async function checkPicture(path: string, ext: string, name: string, options: PictureCheckOptions): Promise<void> {
-  if (STILLS.has(ext)) {
+  // a still's size is read by image-size from its header alone
+  if (isStill(formatOfName(`x.${ext}`))) {
     let size: { width?: number; height?: number };
     try {
       size = imageSize(await headerOf(path));

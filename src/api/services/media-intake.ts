@@ -1,20 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
-import { fileTypeFromBuffer } from 'file-type';
 import { imageSize } from 'image-size';
 import { ProblemError } from '../../shared/errors/problem-error.ts';
 import type { InputRole } from '../../shared/jobs/job-record.ts';
 import { claimConflict } from '../../shared/media/media-claims.ts';
+import { acceptsForRole, isStill, roleFormatNames, sniffMedia, SNIFF_BYTES } from '../../shared/media/media-formats.ts';
 import type { Storage } from '../../shared/storage/storage.ts';
 
-/** What a file may be, judged by its content, never by its name or declared type. */
-export const MEDIA_TYPES: Record<InputRole, { exts: ReadonlySet<string>; names: string }> = {
-  image: { exts: new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm']), names: 'jpg, png, webp, gif, mp4, mov or webm' },
-  audio: { exts: new Set(['mp3', 'wav', 'm4a', 'aac']), names: 'mp3, wav, m4a or aac' },
-};
-const STILL_IMAGES = new Set(['jpg', 'png', 'webp', 'gif']);
-/** What file-type needs to see of a file's start to tell its type. */
-const SNIFF_BYTES = 4100;
 /** Enough of a file's start to hold its dimensions (a JPEG's EXIF block comes first). */
 const HEADER_BYTES = 256 * 1024;
 
@@ -26,10 +18,6 @@ export interface StoredMedia {
   sizeBytes: number;
   /** of the content, so an idempotent replay can tell the same file from another */
   sha256: string;
-}
-
-function roleOf(ext: string): InputRole | undefined {
-  return (Object.keys(MEDIA_TYPES) as InputRole[]).find((role) => MEDIA_TYPES[role].exts.has(ext));
 }
 
 /**
@@ -117,16 +105,18 @@ export async function storeMedia(
   declaredType?: string,
 ): Promise<StoredMedia> {
   const { head, whole, drain } = await peek(source, SNIFF_BYTES);
-  const fileType = await fileTypeFromBuffer(head);
-  const ext = fileType?.ext ?? '';
-  const role = roleOf(ext);
-  if (!fileType || !role || !roles.includes(role)) {
+  // what a file is comes from its content, never from its name or declared type
+  const sniffed = await sniffMedia(head);
+  const format = sniffed?.format;
+  const role = roles.find((r) => acceptsForRole(r, format));
+  if (!sniffed || !format || !role) {
     drain();
-    const found = fileType ? fileType.mime : head.length === 0 ? 'empty' : 'not a recognised format';
-    const wanted = roles.map((r) => MEDIA_TYPES[r].names).join('; or ');
+    const found = sniffed ? sniffed.mime : head.length === 0 ? 'empty' : 'not a recognised format';
+    const wanted = roles.map((r) => roleFormatNames(r)).join('; or ');
     throw new ProblemError('unsupported_media_type', 'Unsupported media type', `"${filename}" is ${found}; send ${wanted}`);
   }
-  const conflict = claimConflict(fileType.mime, { filename, contentType: declaredType });
+  const { ext, mime } = format;
+  const conflict = claimConflict(mime, { filename, contentType: declaredType });
   if (conflict) {
     drain();
     throw new ProblemError('unsupported_media_type', 'Unsupported media type', `"${filename}" ${conflict}; send files as what they are`);
@@ -139,7 +129,7 @@ export async function storeMedia(
       done(null, chunk);
     },
   });
-  const checks = STILL_IMAGES.has(ext) ? [hashing, pixelLimit(maxPixels, filename)] : [hashing];
+  const checks = isStill(format) ? [hashing, pixelLimit(maxPixels, filename)] : [hashing];
   const { sizeBytes } = await storage.write(key, whole, checks);
-  return { key, role, ext, mime: fileType.mime, sizeBytes, sha256: hash.digest('hex') };
+  return { key, role, ext, mime, sizeBytes, sha256: hash.digest('hex') };
 }

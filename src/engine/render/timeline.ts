@@ -1,7 +1,7 @@
 import {
   TRACK_TYPE, type AudioSegment, type Draft, type Fit, type TextSegment, type Transition, type VideoSegment,
 } from '../../shared/jobs/draft.ts';
-import { fileTypeOf } from '../store/media-types.ts';
+import { backendKindOf } from '../../shared/media/media-formats.ts';
 import { motionPath, type MotionPath } from './motion.ts';
 
 /** Maps a segment's `src` to a local file; throws when the src is not one the engine can read. */
@@ -102,7 +102,7 @@ function planVideos(draft: Draft, geometry: RenderGeometry, resolve: ResolveLoca
   });
   return shown.map(({ segment, start }, i) => {
     const path = resolve(segment.src);
-    const kind = fileTypeOf(path);
+    const kind = backendKindOf(path);
     if (kind !== 'image' && kind !== 'video') throw new DraftRenderError(`segment ${segment.src} is not an image or a video`);
     const end = (shown[i + 1]?.start ?? geometry.frames) + (transitions[i + 1] ?? 0);
     const transition = segment.m.transition;
@@ -143,7 +143,7 @@ function planAudio(draft: Draft, geometry: RenderGeometry, resolve: ResolveLocal
     .filter((audio) => audio.durationS > 0)
     .map(({ src, ...audio }) => {
       const path = resolve(src);
-      const kind = fileTypeOf(path);
+      const kind = backendKindOf(path);
       if (kind !== 'audio' && kind !== 'video') throw new DraftRenderError(`audio segment ${src} is not an audio or video file`);
       return { path, ...audio };
     });

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { localFileInput, probeInput } from '../../shared/media/ffmpeg-input.ts';
 import { runProcess } from '../../shared/infra/process.ts';
-import { fileTypeOf } from '../store/media-types.ts';
+import { backendKindOf } from '../../shared/media/media-formats.ts';
 import { newStorageName } from '../store/ids.ts';
 
 /**
@@ -35,7 +35,7 @@ export async function exifOrientation(imagePath: string): Promise<number> {
 
 /** An upright, lossless PNG in place of an image stored turned; other files stay as they are. */
 export async function uprightImage<T extends { name: string; path: string }>(file: T): Promise<T> {
-  if (fileTypeOf(file.path) !== 'image') return file;
+  if (backendKindOf(file.path) !== 'image') return file;
   const filter = UPRIGHT_FILTERS[await exifOrientation(file.path).catch(() => 1)];
   if (!filter) return file;
   const name = newStorageName('png');

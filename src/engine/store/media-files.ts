@@ -5,7 +5,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { probeMedia } from '../../shared/media/ffprobe.ts';
 import { EngineError } from '../protocol/envelope.ts';
-import { fileTypeOf } from './media-types.ts';
+import { backendKindOf } from '../../shared/media/media-formats.ts';
 import type { Session, StoredFile } from './sessions.ts';
 
 /** Streams to disk, hashing on the way; nothing is held in memory. Returns the sha256. */
@@ -34,7 +34,7 @@ export async function hashFile(filePath: string): Promise<string> {
 
 /** Probes a saved upload; a file ffprobe cannot read is refused like a wrong type (4001). */
 export async function describeUpload(file: { name: string; filename: string; path: string; hash: string }): Promise<StoredFile> {
-  const fileType = fileTypeOf(file.path);
+  const fileType = backendKindOf(file.path);
   const media = await probeMedia(file.path).catch(() => undefined);
   // ffprobe names a stream even for a file it cannot decode (then with no size or sample rate)
   const readable = fileType === 'audio' ? Boolean(media?.audio?.sampleRate) : Boolean(media?.video?.width && media.video.height);

@@ -1,4 +1,4 @@
-import type { MediaKind } from '../../shared/backend/media-types.ts';
+import type { MediaKind } from '../../shared/media/media-formats.ts';
 import type { Draft } from '../../shared/jobs/draft.ts';
 import type { AgentRequest, DraftMedia, DraftPicture } from '../agent/index.ts';
 

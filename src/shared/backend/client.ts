@@ -5,7 +5,7 @@ import { isLocalFileError, NetworkReader, NetworkReadError } from '../net/networ
 import { attributionHeaders, type SkillAttribution } from './attribution.ts';
 import type { BackendEndpoint } from './endpoints.ts';
 import { asRecord, parseJson, pickString } from './json-reading.ts';
-import { mimeTypeFor } from './media-types.ts';
+import { mimeTypeFor } from '../media/media-formats.ts';
 import { parseRenderStatus, type RenderStatus } from './render-status.ts';
 import {
   envelopeData,

@@ -13,7 +13,7 @@ export {
   type UploadSource,
 } from './client.ts';
 export { BACKEND_ENDPOINTS, type BackendEndpoint } from './endpoints.ts';
-export type { MediaKind } from './media-types.ts';
+export type { MediaKind } from '../media/media-formats.ts';
 export { parseRenderStatus, type RenderState, type RenderStatus } from './render-status.ts';
 export type { AnonymousToken, CreditsBalance, SessionInfo, SessionState, UploadedFile } from './replies.ts';
 export { collectReply, ReplyAccumulator, type CollectedReply, type ToolCall, type ToolResult } from './reply-collector.ts';

@@ -1,6 +1,6 @@
 import type { BackendEndpoint } from './endpoints.ts';
 import { asRecord, pick, pickNumber, pickString, type JsonRecord } from './json-reading.ts';
-import { mediaKindOf, type MediaKind } from './media-types.ts';
+import { mediaKindOf, type MediaKind } from '../media/media-formats.ts';
 import { badReply } from './reply-error.ts';
 
 /**

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { formatOfName } from '../media/media-formats.ts';
 import { checkKey, ObjectNotFoundError, type ByteRange, type Delivery, type Storage } from './storage.ts';
 
 export interface S3StorageOptions {
@@ -27,20 +28,6 @@ export interface S3StorageOptions {
   /** connecting, and any request with no bytes moving, fail after this (a half-open peer never holds a worker) */
   timeoutMs: number;
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  mp4: 'video/mp4',
-  mov: 'video/quicktime',
-  webm: 'video/webm',
-  jpg: 'image/jpeg',
-  png: 'image/png',
-  webp: 'image/webp',
-  gif: 'image/gif',
-  mp3: 'audio/mpeg',
-  wav: 'audio/wav',
-  m4a: 'audio/mp4',
-  aac: 'audio/aac',
-};
 
 /** DeleteObjects takes at most this many keys. */
 const DELETE_BATCH = 1000;
@@ -82,7 +69,7 @@ export class S3Storage implements Storage {
     const body = new PassThrough();
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.options.bucket, Key: key, Body: body, ContentType: CONTENT_TYPES[path.extname(key).slice(1)] },
+      params: { Bucket: this.options.bucket, Key: key, Body: body, ContentType: formatOfName(key)?.mime },
     });
     const uploading = upload.done();
     // the store refusing stops the stream; a stream that fails (a check, the client going away) aborts the upload

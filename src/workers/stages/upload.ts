@@ -1,11 +1,11 @@
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileTypeFromFile } from 'file-type';
 import { JobError } from '../../shared/errors/job-error.ts';
 import { fetchToFile } from '../../shared/media/fetch-guard.ts';
 import type { BackendFileRef, Checkpoint, JobInput } from '../../shared/jobs/job-record.ts';
 import { claimConflict } from '../../shared/media/media-claims.ts';
+import { acceptsForRole, roleFormatNames, sniffMediaFile } from '../../shared/media/media-formats.ts';
 import { ObjectNotFoundError } from '../../shared/storage/storage.ts';
 import { rebaseDraft } from '../draft-rebase.ts';
 import { checkPicture } from '../picture-check.ts';
@@ -35,12 +35,6 @@ function decodedPath(url: string): string {
   }
 }
 
-/** What a downloaded input may be, by its role, judged by content. */
-const FETCHED_TYPES: Record<JobInput['role'], ReadonlySet<string>> = {
-  image: new Set(['jpg', 'png', 'webp', 'gif', 'mp4', 'mov', 'webm']),
-  audio: new Set(['mp3', 'wav', 'm4a', 'aac']),
-};
-
 /**
  * A URL input, fetched through the guarded fetcher into `scratch` and named
  * by its content (the backend goes by extension).
@@ -52,11 +46,13 @@ async function fetchInput(context: StageContext, input: Extract<JobInput, { kind
     maxBytes: context.settings.maxDownloadBytes,
     signal: context.signal,
   });
-  const type = await fileTypeFromFile(fetched);
+  // what a downloaded input is comes from its content
+  const sniffed = await sniffMediaFile(fetched);
   const host = new URL(input.url).host;
-  if (!type || !FETCHED_TYPES[input.role].has(type.ext)) {
-    const wanted = input.role === 'audio' ? 'audio (mp3, wav, m4a, aac)' : 'an image or a short video';
-    throw new JobError('unsupported_media', `${host} sent ${type?.mime ?? 'a file of unknown type'}, not ${wanted}.`);
+  const type = sniffed?.format;
+  if (!acceptsForRole(input.role, type)) {
+    const wanted = input.role === 'audio' ? `audio (${roleFormatNames('audio', ', ')})` : 'an image or a short video';
+    throw new JobError('unsupported_media', `${host} sent ${sniffed?.mime ?? 'a file of unknown type'}, not ${wanted}.`);
   }
   // a download's name is the URL's, which image CDNs keep while converting formats: only its Content-Type is a claim
   const conflict = claimConflict(type.mime, { contentType });

@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { problemStatus } from '../../../shared/errors/error-codes.ts';
 import { ProblemError } from '../../../shared/errors/problem-error.ts';
+import { mimeTypeFor } from '../../../shared/media/media-formats.ts';
 import { expiredProblem } from '../problems.ts';
 import { ownJob } from '../request-context.ts';
 import { jobParamsSchema, problemReply } from '../schemas/jobs.ts';
@@ -10,8 +11,8 @@ import type { ApiServices } from '../../services/api-services.ts';
 import { problems } from './jobs.ts';
 
 const FILES = {
-  video: { contentType: 'video/mp4', summary: 'Download the MP4 (Range requests supported)', operationId: 'getJobVideo' },
-  poster: { contentType: 'image/jpeg', summary: 'Download the poster frame (JPEG)', operationId: 'getJobPoster' },
+  video: { contentType: mimeTypeFor('video.mp4'), summary: 'Download the MP4 (Range requests supported)', operationId: 'getJobVideo' },
+  poster: { contentType: mimeTypeFor('poster.jpg'), summary: 'Download the poster frame (JPEG)', operationId: 'getJobPoster' },
 } as const;
 
 /**

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { HelmetOptions } from 'helmet';
 import type { FastifyPluginAsync } from 'fastify';
+import { acceptList, type MediaRole } from '../../../shared/media/media-formats.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -25,6 +28,12 @@ const PAGE_HELMET: HelmetOptions = {
   contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null, mediaSrc: ["'self'", 'blob:'] } },
 };
 
+/** index.html with its file pickers' `accept="{{accept:<role>}}"` filled in from the media formats. */
+export async function renderIndexPage(): Promise<string> {
+  const template = await readFile(path.join(WEB_PAGE_ROOT, 'index.html'), 'utf8');
+  return template.replace(/\{\{accept:(image|audio)\}\}/g, (_match, role: MediaRole) => acceptList(role));
+}
+
 /**
  * The try-it page at `/` (index.html, app.js, app.css): public, like /docs,
  * and left out of the OpenAPI document. The page calls the API with the key
@@ -34,6 +43,17 @@ export const webPageRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('onRoute', (route) => {
     route.config = { ...route.config, public: true, helmet: PAGE_HELMET };
   });
+  const page = await renderIndexPage();
+  for (const url of ['/', '/index.html']) {
+    app.get(url, { schema: { hide: true } }, async (_request, reply) => reply.type('text/html; charset=utf-8').send(page));
+  }
   // one route per file found at start-up (no wildcard), so unknown paths keep the API's problem+json 404
-  await app.register(fastifyStatic, { root: WEB_PAGE_ROOT, prefix: '/', wildcard: false, decorateReply: false, schemaHide: true });
+  await app.register(fastifyStatic, {
+    root: WEB_PAGE_ROOT,
+    prefix: '/',
+    wildcard: false,
+    decorateReply: false,
+    schemaHide: true,
+    globIgnore: ['index.html'],
+  });
 };

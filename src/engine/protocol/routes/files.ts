@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { mimeTypeFor } from '../../../shared/backend/media-types.ts';
+import { mimeTypeFor } from '../../../shared/media/media-formats.ts';
 import type { EngineContext } from '../context.ts';
 import { sendFile } from '../serve-file.ts';
 

@@ -7,7 +7,7 @@ import { fetchToFile } from '../../../shared/media/fetch-guard.ts';
 import { publicBase, requireAccount, requireSession, type EngineContext } from '../context.ts';
 import { EngineError, okBody } from '../envelope.ts';
 import { describeUpload, fileView, hashFile, writeHashed } from '../../store/media-files.ts';
-import { ACCEPTED_EXTENSIONS, acceptedExtension, extensionForContentType } from '../../store/media-types.ts';
+import { BACKEND_EXTENSIONS, backendExtension, backendExtensionForMime } from '../../../shared/media/media-formats.ts';
 import { newStorageName } from '../../store/ids.ts';
 import type { StoredFile } from '../../store/sessions.ts';
 import { uprightImage } from '../../render/upright.ts';
@@ -39,7 +39,7 @@ function lastPathSegment(url: string): string {
 }
 
 const unsupported = (filename: string) =>
-  new EngineError(4001, `unsupported file type: ${filename}; accepted: ${ACCEPTED_EXTENSIONS.join(', ')}`);
+  new EngineError(4001, `unsupported file type: ${filename}; accepted: ${BACKEND_EXTENSIONS.join(', ')}`);
 
 export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
   const maxBytes = ctx.options.maxUploadBytes;
@@ -50,7 +50,7 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
     try {
       for await (const part of request.parts({ limits: { fileSize: maxBytes, files: MAX_FILES_PER_UPLOAD } })) {
         if (part.type !== 'file') continue;
-        const ext = acceptedExtension(part.filename);
+        const ext = backendExtension(part.filename);
         if (!ext) {
           part.file.resume();
           throw unsupported(part.filename);
@@ -83,7 +83,7 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
         if (error instanceof JobError) throw new EngineError(4001, `could not use ${url}: ${error.message}`);
         throw error;
       }
-      const ext = acceptedExtension(filename) ?? extensionForContentType(contentType);
+      const ext = backendExtension(filename) ?? backendExtensionForMime(contentType);
       if (!ext) {
         await rm(downloadPath, { force: true });
         throw unsupported(filename);
