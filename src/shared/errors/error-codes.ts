@@ -72,7 +72,7 @@ export const ERROR_CODES = {
     job: { retryable: false, what: 'the backend charged for the instruction but its edit never appeared within `INSTRUCTION_LANDING_WAIT_S`; it is never sent twice for one job (the backend charges per message), so a retry only looks for the edit again: submit a new job to pay for a new instruction' },
   },
   render_failed: {
-    job: { retryable: { perCall: 'no once its replacement failed too; yes while the replacement is still to come, and when the MP4 was not a playable video (downloaded again)' }, what: "the backend's render failed twice (one replacement render is tried)" },
+    job: { retryable: { perCall: 'no once its replacement failed too; yes while the replacement is still to come, and when a render came back unusable (no output URL, or not a playable video: read again)' }, what: "the backend's render failed twice (one replacement render is tried)" },
   },
   render_lost: {
     job: { retryable: { perCall: 'no on the second loss; yes on the first when its MP4 was gone (exported again)' }, what: "the backend lost the job's render twice (404 on poll, or its MP4 gone before the download: it restarted or expired it); the first loss is exported again from the saved draft. A retry exports it once more" },
