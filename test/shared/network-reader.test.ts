@@ -17,6 +17,8 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'i2v-reader-'));
   server = createServer((req, res) => {
     if (req.url === '/declared') return void res.writeHead(200, { 'content-length': String(BODY.length) }).end(BODY);
+    // answers after the deadline of the test below, however fast the machine
+    if (req.url === '/late') return void setTimeout(() => res.writeHead(200).end(BODY), 1000);
     res.writeHead(200);
     res.write(BODY.subarray(0, 5000));
     setTimeout(() => res.end(BODY.subarray(5000)), 10);
@@ -78,6 +80,6 @@ describe('the network reader', () => {
     const reader = new NetworkReader({ kind: 'configured-backend', dispatcher: backendPool });
     const aborted = AbortSignal.abort();
     await expect(reader.request(new URL('/chunked', base), { idleMs: 2000, signal: aborted })).rejects.toMatchObject({ kind: 'aborted' });
-    await expect(reader.request(new URL('/chunked', base), { idleMs: 2000, totalMs: 0 })).rejects.toMatchObject({ kind: 'deadline' });
+    await expect(reader.request(new URL('/late', base), { idleMs: 2000, totalMs: 50 })).rejects.toMatchObject({ kind: 'deadline' });
   });
 });
