@@ -103,3 +103,42 @@ describe('the path reader itself', () => {
     expect(tree.filter((named) => named.split('/').filter(Boolean).length > 2).length).toBeGreaterThan(5);
   });
 });
+
+describe('the "where it lives" table of docs/architecture.md', () => {
+  const markdown = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+  const section = /## Where it lives\n([\s\S]*?)\n## /.exec(markdown)?.[1] ?? '';
+  const rows = [...section.matchAll(/^\| (.+?) \| `([^`]+)` \|$/gm)].map(([, what = '', file = '']) => ({ what, file }));
+  const source = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+  const apiRows = rows.flatMap(({ what, file }) => {
+    const route = /^`(GET|POST|PUT|DELETE) (\/\S*)`$/.exec(what);
+    return route?.[1] && route[2] ? [{ method: route[1], route: route[2], file }] : [];
+  });
+  const engineRows = rows.flatMap(({ what, file }) => {
+    const endpoint = /^engine `(\/\S*)`$/.exec(what)?.[1];
+    return endpoint ? [{ endpoint, file }] : [];
+  });
+
+  it('lists every operation of openapi.yaml, each in the file that registers it', () => {
+    const spec = source('openapi.yaml');
+    const operations = [...spec.matchAll(/^ {2}(\/\S*):\n((?: {4}.*\n|\s*\n)*)/gm)].flatMap(([, route = '', body = '']) =>
+      [...body.matchAll(/^ {4}(get|post|put|delete):/gm)].map(([, method = '']) => `${method.toUpperCase()} ${route}`),
+    );
+    expect(operations.length).toBeGreaterThan(20);
+    expect(apiRows.map((row) => `${row.method} ${row.route}`).sort()).toEqual([...operations].sort());
+    for (const row of apiRows) {
+      const text = source(row.file);
+      const route = row.route.replace(/\{(\w+)\}/g, ':$1');
+      // job-files.ts registers /v1/jobs/:id/${kind} for each kind of file
+      const parent = route.slice(0, route.lastIndexOf('/'));
+      const registered = text.includes(`.${row.method.toLowerCase()}('${route}'`) || (text.includes(`.${row.method.toLowerCase()}(\`${parent}/\${`) && new RegExp(`\\b${route.slice(parent.length + 1)}:`).test(text));
+      expect(registered, `${row.method} ${row.route} in ${row.file}`).toBe(true);
+    }
+  });
+
+  it('lists every endpoint of the engine’s protocol, each in the file that serves it', () => {
+    const routesDir = path.join(ROOT, 'src/engine/protocol/routes');
+    const served = readdirSync(routesDir).flatMap((file) => [...readFileSync(path.join(routesDir, file), 'utf8').matchAll(/'(\/(?:api|run_sse|files|renders)[^']*)'/g)].map(([, route = '']) => route));
+    expect(engineRows.map((row) => row.endpoint).sort()).toEqual([...new Set(served)].sort());
+    for (const row of engineRows) expect(source(row.file), row.endpoint).toContain(`'${row.endpoint}'`);
+  });
+});
