@@ -108,15 +108,19 @@ class MemorySessionStore implements SessionStore {
   }
 
   find(sessionId: string, userId: string): Session | undefined {
-    const session = this.sessions.get(sessionId);
-    if (session?.userId !== userId) return undefined;
-    session.lastUsedAt = Date.now();
-    return session;
+    return touchIfOwned(this.sessions.get(sessionId), userId);
   }
 
   delete(sessionId: string): void {
     this.sessions.delete(sessionId);
   }
+}
+
+/** A session or render is found only by the account that owns it, and each find counts as a use (for expiry). */
+function touchIfOwned<T extends { userId: string; lastUsedAt: number }>(record: T | undefined, userId: string): T | undefined {
+  if (record?.userId !== userId) return undefined;
+  record.lastUsedAt = Date.now();
+  return record;
 }
 
 class MemoryRenderStore implements RenderStore {
@@ -132,10 +136,7 @@ class MemoryRenderStore implements RenderStore {
   }
 
   find(id: string, userId: string): RenderJob | undefined {
-    const job = this.renders.get(id);
-    if (job?.userId !== userId) return undefined;
-    job.lastUsedAt = Date.now();
-    return job;
+    return touchIfOwned(this.renders.get(id), userId);
   }
 
   delete(id: string): void {
