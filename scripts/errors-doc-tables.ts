@@ -1,6 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ERROR_CODES, type ErrorCodeEntry, type JobErrorEntry, type ProblemEntry } from '../src/shared/errors/error-codes.ts';
 
-/** docs/errors.md's two tables, as written from src/shared/errors/error-codes.ts. */
+/** docs/errors.md's two tables and docs/architecture.md's "raised in" table, as written from src/shared/errors/error-codes.ts. */
 export const PROBLEM_TABLE_HEADER = '| status | code | when |';
 export const JOB_TABLE_HEADER = '| code | what happened | retryable |';
 
@@ -37,7 +39,7 @@ export function documentedRows(doc: string, header: string): Map<string, string>
 function replaceTable(doc: string, header: string, rows: Iterable<string>): string {
   const lines = doc.split('\n');
   const start = lines.indexOf(header);
-  if (start < 0) throw new Error(`docs/errors.md has no table "${header}"`);
+  if (start < 0) throw new Error(`no table "${header}" in the document`);
   let end = start + 2;
   while (end < lines.length && lines[end]!.startsWith('|')) end++;
   return [...lines.slice(0, start + 2), ...rows, ...lines.slice(end)].join('\n');
@@ -46,4 +48,35 @@ function replaceTable(doc: string, header: string, rows: Iterable<string>): stri
 /** `doc` with both tables written from the code table. */
 export function withCodeTables(doc: string): string {
   return replaceTable(replaceTable(doc, PROBLEM_TABLE_HEADER, problemRows().values()), JOB_TABLE_HEADER, jobRows().values());
+}
+
+export const RAISED_IN_HEADER = '| code | raised in |';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+/** Every .ts file under src/ outside the table's own folder, by its repository path. */
+export function sourceTexts(dir = path.join(ROOT, 'src')): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true }).toSorted((a, b) => a.name.localeCompare(b.name))) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (!full.endsWith(path.join('src', 'shared', 'errors'))) for (const [file, text] of sourceTexts(full)) texts.set(file, text);
+    } else if (entry.name.endsWith('.ts')) texts.set(path.relative(ROOT, full), readFileSync(full, 'utf8'));
+  }
+  return texts;
+}
+
+/** One row per code, in the table's order: the files whose code names it as a literal (raising it, or deciding on it). */
+export function raisedInRows(sources = sourceTexts()): Map<string, string> {
+  return new Map(
+    entries.map(([code]) => {
+      const files = [...sources].filter(([, text]) => text.includes(`'${code}'`)).map(([file]) => `\`${file}\``);
+      return [code, `| \`${code}\` | ${files.join(', ')} |`];
+    }),
+  );
+}
+
+/** docs/architecture.md with its "raised in" table written from the code table and src/. */
+export function withRaisedInTable(doc: string, sources = sourceTexts()): string {
+  return replaceTable(doc, RAISED_IN_HEADER, raisedInRows(sources).values());
 }

@@ -1,6 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { withCodeTables } from './errors-doc-tables.ts';
+import { withCodeTables, withRaisedInTable } from './errors-doc-tables.ts';
 
-const file = new URL('../docs/errors.md', import.meta.url);
-await writeFile(file, withCodeTables(await readFile(file, 'utf8')));
-process.stdout.write('wrote the tables of docs/errors.md from src/shared/errors/error-codes.ts\n');
+async function rewrite(document: string, write: (doc: string) => string): Promise<void> {
+  const file = new URL(`../${document}`, import.meta.url);
+  await writeFile(file, write(await readFile(file, 'utf8')));
+}
+
+await rewrite('docs/errors.md', withCodeTables);
+await rewrite('docs/architecture.md', (doc) => withRaisedInTable(doc));
+process.stdout.write('wrote the tables of docs/errors.md and the "raised in" table of docs/architecture.md from src/shared/errors/error-codes.ts\n');

@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { documentedRows, jobRows, JOB_TABLE_HEADER, problemRows, PROBLEM_TABLE_HEADER, withCodeTables } from '../../scripts/errors-doc-tables.ts';
+import { documentedRows, jobRows, JOB_TABLE_HEADER, problemRows, PROBLEM_TABLE_HEADER, sourceTexts, withCodeTables, withRaisedInTable } from '../../scripts/errors-doc-tables.ts';
 import { ERROR_CODES, problemStatus, type ErrorCode } from '../../src/shared/errors/error-codes.ts';
 import { JobError } from '../../src/shared/errors/job-error.ts';
 import { ProblemError } from '../../src/shared/errors/problem-error.ts';
@@ -20,15 +20,6 @@ function disagreements(documented: Map<string, string>, written: Map<string, str
   }
   for (const code of documented.keys()) if (!written.has(code)) found.push(`${code}: in docs/errors.md but not in error-codes.ts`);
   return found;
-}
-
-/** Every .ts file under src/, outside the table's own folder. */
-function sourceFiles(dir = path.join(ROOT, 'src')): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return full.endsWith(path.join('src', 'shared', 'errors')) ? [] : sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
-  });
 }
 
 describe('docs/errors.md and src/shared/errors/error-codes.ts', () => {
@@ -58,7 +49,7 @@ describe('docs/errors.md and src/shared/errors/error-codes.ts', () => {
 
 describe('the code table', () => {
   it('holds only codes that src/ raises (a literal outside the table)', () => {
-    const source = sourceFiles().map((file) => readFileSync(file, 'utf8')).join('\n');
+    const source = [...sourceTexts().values()].join('\n');
     expect(codes.filter((code) => !source.includes(`'${code}'`))).toEqual([]);
   });
 
@@ -102,5 +93,21 @@ describe('the code table', () => {
       new ProblemError('worker_lost', 't'),
     ];
     expect(refusedByTsc).toBeTypeOf('function');
+  });
+});
+
+describe('the "raised in" table of docs/architecture.md', () => {
+  const architecture = readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+
+  it('names, for every code, the files of src/ that raise it (scripts/write-errors-doc.ts rewrites it)', () => {
+    expect(withRaisedInTable(architecture)).toBe(architecture);
+  });
+
+  it('changes when a file stops naming a code', () => {
+    const sources = sourceTexts();
+    sources.set('src/workers/watchdog.ts', (sources.get('src/workers/watchdog.ts') ?? '').replaceAll("'worker_lost'", "'gone'"));
+    const stale = withRaisedInTable(architecture, sources);
+    expect(stale).not.toBe(architecture);
+    expect(stale).toMatch(/^\| `worker_lost` \| {2}\|$/m);
   });
 });
