@@ -1,4 +1,4 @@
-/** Regular-expression pieces the instruction readers share. */
+/** The instruction grammar's vocabulary (grammar.ts): regular-expression pieces, and the text being read (read.ts). */
 
 /** A number as JavaScript prints one (the composer's `String(n)`), exponent included. */
 export const NUMBER = String.raw`\d+(?:\.\d+)?(?:e[-+]?\d+)?`;
