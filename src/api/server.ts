@@ -101,10 +101,10 @@ export function createApiServices(
 
 /** The API process: HTTP only; it validates, stores inputs and enqueues. */
 export async function startApi(config: Config, logger: Logger, backendUrl = backendUrlOf(config)): Promise<RunningApi> {
-  const redis = createRequestRedis(config.REDIS_URL, config.REDIS_TIMEOUT_S * 1000);
+  const redis = createRequestRedis(config, config.REDIS_TIMEOUT_S * 1000);
   logConnectionState(redis, logger, 'api');
   batchRedisWrites(redis);
-  const subscriber = createRedis(config.REDIS_URL);
+  const subscriber = createRedis(config);
   logConnectionState(subscriber, logger, 'api-subscriber');
   const queue = createRenderQueue(redis, config.REDIS_PREFIX, { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS });
   if (config.API_KEYS.length === 0) {

@@ -24,7 +24,9 @@ export async function startAllInOne(base: Config, logger: Logger): Promise<AllIn
   try {
     // the parts log at this logger's level (the demo is quieter than LOG_LEVEL)
     let config: Config = { ...base, LOG_LEVEL: logger.level as Config['LOG_LEVEL'] };
-    if (!(await redisAnswers(config.REDIS_URL))) {
+    // a private Redis stands in only for a plain single Redis (Sentinel, Cluster and TLS are an operator's, and waited for)
+    const plainRedis = !config.REDIS_SENTINELS && !config.REDIS_CLUSTER_NODES && config.REDIS_URL.startsWith('redis://');
+    if (plainRedis && !(await redisAnswers(config.REDIS_URL))) {
       const redis = await startPrivateRedis().catch((error: Error) => {
         throw new Error(`No Redis answers at ${config.REDIS_URL} and redis-server could not be started (${error.message}). Set REDIS_URL or install redis-server.`);
       });

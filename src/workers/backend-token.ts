@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/infra/redis.ts';
 import type { BackendTokenKind } from '../shared/jobs/job-record.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { metrics } from '../shared/infra/metrics/registry.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/infra/redis.ts';
 import type { BatchRecords } from '../shared/jobs/batch-record.ts';
 import type { BackendTokenKind } from '../shared/jobs/job-record.ts';
 

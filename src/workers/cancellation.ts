@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../shared/infra/redis.ts';
 
 /**
  * Cancellations announced by any API process reach the worker running the

@@ -36,7 +36,7 @@ export interface RunningWorker {
 
 /** The worker process: runs the render lifecycle for jobs from the queue. */
 export async function startWorker(config: Config, logger: Logger, backendUrl: string): Promise<RunningWorker> {
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config);
   logConnectionState(redis, logger, 'worker');
   const connections = new Agent({ keepAliveTimeout: 30_000 });
   const clients = new Map(
@@ -68,7 +68,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const webhookQueue = createWebhookQueue(redis, config.REDIS_PREFIX);
   const storage = await createStorage(config);
   const webhooks = createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }), storage);
-  const cancelSubscriber = createRedis(config.REDIS_URL);
+  const cancelSubscriber = createRedis(config);
   logConnectionState(cancelSubscriber, logger, 'worker-cancel');
   const cancellation = await Cancellation.listen(cancelSubscriber, cancelChannel(config.REDIS_PREFIX));
   const worker = createRenderWorker(

@@ -64,7 +64,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const backendUrl = config.BACKEND_URL || engine.url;
   const worker = options.worker === false ? undefined : await startWorker(config, logger, backendUrl);
   const api = await startApi(config, logger, backendUrl);
-  const redis = createRedis(config.REDIS_URL);
+  const redis = createRedis(config);
   // tests that stop Redis would see this connection's every reconnect attempt on stderr; the service logs its own
   redis.on('error', () => {});
   const storage = await createStorage(config);

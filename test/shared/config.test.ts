@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeysByKey, ConfigError, loadConfig } from '../../src/shared/infra/config.ts';
+import { apiKeysByKey, ConfigError, hashTag, loadConfig } from '../../src/shared/infra/config.ts';
 
 describe('configuration from the environment', () => {
   it('fills defaults for an empty environment', () => {
@@ -32,5 +32,31 @@ describe('configuration from the environment', () => {
     const config = loadConfig({ API_KEYS: 'shop-a=k1, shop-b=k2,shop-a=k3', URL_FETCH_ALLOWLIST: '10.0.0.0/8, files.internal' });
     expect(apiKeysByKey(config)).toEqual(new Map([['k1', 'shop-a'], ['k2', 'shop-b'], ['k3', 'shop-a']]));
     expect(config.URL_FETCH_ALLOWLIST).toEqual(['10.0.0.0/8', 'files.internal']);
+  });
+
+  it('reads Sentinel, Cluster and TLS settings, and lists every Redis combination that cannot work in the one error', () => {
+    expect(loadConfig({ REDIS_SENTINELS: '10.0.0.1:26379, [::1]:26380', REDIS_SENTINEL_MASTER: 'main' })).toMatchObject({
+      REDIS_SENTINELS: [{ host: '10.0.0.1', port: 26379 }, { host: '::1', port: 26380 }],
+      REDIS_SENTINEL_MASTER: 'main',
+    });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_PREFIX: '{i2v}' }).REDIS_CLUSTER_NODES).toEqual([{ host: 'a', port: 7000 }]);
+    expect(hashTag('{i2v}')).toBe('i2v');
+    expect(hashTag('shop{i2v}x')).toBe('i2v');
+    expect(hashTag('i2v')).toBeUndefined();
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return [...new Set((error as ConfigError).problems.map((p) => p.split(':')[0]))];
+      }
+    };
+    expect(problems({ REDIS_CLUSTER_NODES: 'a:7000' })).toEqual(['REDIS_PREFIX']);
+    expect(problems({ REDIS_SENTINELS: 'a:26379', REDIS_CLUSTER_NODES: 'a:7000', REDIS_PREFIX: '{x}' })).toEqual(['REDIS_SENTINELS', 'REDIS_SENTINEL_MASTER']);
+    expect(problems({ REDIS_SENTINEL_MASTER: 'm', REDIS_PASSWORD: 'p', REDIS_TLS: 'true' })).toEqual(['REDIS_SENTINEL_MASTER', 'REDIS_PASSWORD', 'REDIS_TLS']);
+    expect(problems({ REDIS_TLS_CA: 'package.json' })).toEqual(['REDIS_TLS_CA']);
+    expect(problems({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CERT: 'package.json' })).toEqual(['REDIS_TLS_CERT']);
+    expect(problems({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CA: '/nonexistent/ca.pem', REDIS_SENTINELS: 'nope', REDIS_PREFIX: '{}' })).toEqual(['REDIS_PREFIX', 'REDIS_SENTINELS', 'REDIS_TLS_CA']);
+    expect(problems({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CA: 'package.json', REDIS_TLS_CERT: 'package.json', REDIS_TLS_KEY: 'package.json' })).toEqual([]);
   });
 });

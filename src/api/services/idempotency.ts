@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/infra/redis.ts';
 import type { RecordClaim } from '../../shared/jobs/job-record.ts';
 
 export const IDEMPOTENCY_TTL_S = 24 * 3600;

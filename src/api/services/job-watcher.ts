@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/infra/redis.ts';
 import { TERMINAL_STATUSES, type JobRecord, type JobRecords } from '../../shared/jobs/job-record.ts';
 
 /**

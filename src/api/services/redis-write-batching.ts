@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/infra/redis.ts';
 
 const batched = new WeakSet<Socket>();
 

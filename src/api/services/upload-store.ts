@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../shared/infra/redis.ts';
 import type { InputRole } from '../../shared/jobs/job-record.ts';
 import { UPLOAD_TTL_S, UploadFiles } from '../../shared/jobs/upload-files.ts';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 
 export interface CreditsSnapshot {
   available: number;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import { RedisScript } from '../infra/redis-script.ts';
 
 /** The backend's rejections of the configured NEMO_TOKEN, as the fleet last saw them. */

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
 
 export interface ApiKey {
@@ -62,6 +63,32 @@ const list = z
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+/** REDIS_SENTINELS, REDIS_CLUSTER_NODES: host:port,host:port ([v6]:port for IPv6 addresses). */
+const hostPorts = z.string().transform((raw, ctx) => {
+  const nodes: { host: string; port: number }[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(item);
+    const portNumber = Number(match?.[2]);
+    if (!match || portNumber < 1 || portNumber > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port` });
+      continue;
+    }
+    nodes.push({ host: (match[1] as string).replace(/^\[|\]$/g, ''), port: portNumber });
+  }
+  if (nodes.length === 0) ctx.addIssue({ code: 'custom', message: 'expected host:port,host:port' });
+  return nodes;
+});
+
+/** A PEM file that can be read at start-up (its path is kept; the factory reads it). */
+const pemFile = z.string().refine((file) => {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'the file cannot be read');
+
 /** CORS_ORIGINS: exact origins (scheme, host, port; no path), comma-separated. */
 const origins = list.superRefine((entries, ctx) => {
   for (const entry of entries) {
@@ -81,7 +108,27 @@ const schema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('i2v'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.-]*$/, 'letters, digits, _ . - and at most one {hash tag}')
+    .refine((prefix) => prefix.replace(/[{}]/g, '') !== '', 'must not be empty')
+    .default('i2v'),
+  /** Redis Sentinel: the sentinels (host:port,host:port) that name the master REDIS_SENTINEL_MASTER; REDIS_URL is then not used */
+  REDIS_SENTINELS: hostPorts.optional(),
+  REDIS_SENTINEL_MASTER: z.string().min(1).optional(),
+  /** the sentinels' own password (requirepass of the sentinels), when they have one */
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Redis Cluster: some of its nodes (host:port,…), the rest are discovered; REDIS_PREFIX must hold a {hash tag} */
+  REDIS_CLUSTER_NODES: hostPorts.optional(),
+  /** with Sentinel or Cluster (a single Redis takes them in REDIS_URL): the data nodes' user and password */
+  REDIS_USERNAME: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
+  /** TLS to Sentinel or Cluster nodes (a single Redis: a rediss:// URL) */
+  REDIS_TLS: z.stringbool().default(false),
+  /** PEM files: the CA that signed Redis's certificate (instead of the system's), and a client certificate and its key */
+  REDIS_TLS_CA: pemFile.optional(),
+  REDIS_TLS_CERT: pemFile.optional(),
+  REDIS_TLS_KEY: pemFile.optional(),
   /** how long the API waits for a Redis reply before answering 503 store_unavailable (workers wait for Redis to come back) */
   REDIS_TIMEOUT_S: z.coerce.number().positive().max(60).default(3),
   API_KEYS: z.string().default('').transform(parseApiKeys),
@@ -221,11 +268,43 @@ export function loadConfig(
   if (parsed.success && parsed.data.METRICS_PORT !== undefined && !parsed.data.ADMIN_KEY) {
     problems.push('METRICS_PORT: the metrics server needs ADMIN_KEY (scrapers send it as a Bearer token)');
   }
+  if (parsed.success) problems.push(...redisProblems(parsed.data));
   if (parsed.success && parsed.data.HTTP_HEADERS_TIMEOUT_S > parsed.data.HTTP_REQUEST_TIMEOUT_S) {
     problems.push('HTTP_HEADERS_TIMEOUT_S: must not be longer than HTTP_REQUEST_TIMEOUT_S');
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Redis settings that cannot go together (Sentinel, Cluster, TLS, the prefix's hash tag). */
+function redisProblems(config: Config): string[] {
+  const problems: string[] = [];
+  const sentinel = config.REDIS_SENTINELS !== undefined;
+  const cluster = config.REDIS_CLUSTER_NODES !== undefined;
+  if (sentinel && cluster) problems.push('REDIS_SENTINELS: cannot be used with REDIS_CLUSTER_NODES (choose Sentinel or Cluster)');
+  if (sentinel && !config.REDIS_SENTINEL_MASTER) problems.push('REDIS_SENTINEL_MASTER: required with REDIS_SENTINELS (the master name the sentinels monitor)');
+  if (!sentinel && config.REDIS_SENTINEL_MASTER) problems.push('REDIS_SENTINEL_MASTER: only used with REDIS_SENTINELS');
+  if (!sentinel && config.REDIS_SENTINEL_PASSWORD) problems.push('REDIS_SENTINEL_PASSWORD: only used with REDIS_SENTINELS');
+  if (cluster && hashTag(config.REDIS_PREFIX) === undefined) {
+    problems.push(`REDIS_PREFIX: with REDIS_CLUSTER_NODES it must hold a hash tag, e.g. {${config.REDIS_PREFIX}}, so that every key of a job (and of BullMQ's queues) is in one slot`);
+  }
+  if (!sentinel && !cluster) {
+    if (config.REDIS_USERNAME || config.REDIS_PASSWORD) problems.push('REDIS_PASSWORD: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis takes it in REDIS_URL (redis://:password@host:port)');
+    if (config.REDIS_TLS) problems.push('REDIS_TLS: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis over TLS is a rediss:// REDIS_URL');
+  }
+  const tls = sentinel || cluster ? config.REDIS_TLS : config.REDIS_URL.startsWith('rediss://');
+  if (!tls && (config.REDIS_TLS_CA || config.REDIS_TLS_CERT || config.REDIS_TLS_KEY)) {
+    problems.push('REDIS_TLS_CA: the REDIS_TLS_* files need TLS on (a rediss:// REDIS_URL, or REDIS_TLS=true with Sentinel or Cluster)');
+  }
+  if (Boolean(config.REDIS_TLS_CERT) !== Boolean(config.REDIS_TLS_KEY)) problems.push('REDIS_TLS_CERT: a client certificate needs its key (REDIS_TLS_KEY), and the key its certificate');
+  return problems;
+}
+
+/** The hash tag of a key prefix (`i2v` of `{i2v}`), which decides the Redis Cluster slot of every key under it; undefined when it has none. */
+export function hashTag(prefix: string): string | undefined {
+  const open = prefix.indexOf('{');
+  const close = open < 0 ? -1 : prefix.indexOf('}', open + 1);
+  return close > open + 1 ? prefix.slice(open + 1, close) : undefined;
 }
 
 /** tenant by key; falls back to the dev tenant when none are configured. */

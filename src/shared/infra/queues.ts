@@ -1,5 +1,5 @@
 import { Queue, type ConnectionOptions, type FlowJob, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.ts';
 import { RedisScript } from './redis-script.ts';
 
 /** BullMQ carries only the job id; everything else is on the job record. */

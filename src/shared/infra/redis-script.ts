@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from './redis.ts';
 
 /**
  * A Lua script called by its SHA1 (EVALSHA), sent whole (EVAL) only when the

@@ -1,14 +1,85 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
+import { Cluster, Redis as StandaloneRedis, type RedisOptions } from 'ioredis';
+import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 
-export type { Redis } from 'ioredis';
+/** A connection: to one Redis (a URL, or the master a set of sentinels names) or to a Redis Cluster. */
+export type Redis = StandaloneRedis | Cluster;
+
+/** The settings that say where Redis is and how to reach it. */
+export type RedisSettings = Pick<
+  Config,
+  | 'REDIS_URL'
+  | 'REDIS_SENTINELS'
+  | 'REDIS_SENTINEL_MASTER'
+  | 'REDIS_SENTINEL_PASSWORD'
+  | 'REDIS_CLUSTER_NODES'
+  | 'REDIS_USERNAME'
+  | 'REDIS_PASSWORD'
+  | 'REDIS_TLS'
+  | 'REDIS_TLS_CA'
+  | 'REDIS_TLS_CERT'
+  | 'REDIS_TLS_KEY'
+>;
+
+/** TLS options from the settings (a private CA, a client certificate), or undefined without TLS. */
+function tlsOf(settings: RedisSettings): ConnectionOptions | undefined {
+  const on = settings.REDIS_SENTINELS || settings.REDIS_CLUSTER_NODES ? settings.REDIS_TLS : settings.REDIS_URL.startsWith('rediss://');
+  if (!on) return undefined;
+  const pem = (file: string | undefined) => (file ? readFileSync(file) : undefined);
+  return Object.fromEntries(
+    Object.entries({ ca: pem(settings.REDIS_TLS_CA), cert: pem(settings.REDIS_TLS_CERT), key: pem(settings.REDIS_TLS_KEY) }).filter(([, v]) => v !== undefined),
+  );
+}
 
 /**
- * A connection. BullMQ workers need `maxRetriesPerRequest: null` so a
- * Redis restart pauses them instead of failing jobs.
+ * A write that reached a master demoted to replica (a Sentinel failover, a
+ * managed Redis's switch-over): reconnect, which finds the new master, and
+ * send the command again.
  */
-export function createRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, enableReadyCheck: true, ...options });
+const reconnectOnReadOnly = (error: Error): 2 | false => (error.message.startsWith('READONLY') ? 2 : false);
+
+/**
+ * A connection, from the settings: one Redis (REDIS_URL; rediss:// for TLS),
+ * the master of a Sentinel set (REDIS_SENTINELS + REDIS_SENTINEL_MASTER;
+ * after a failover it reconnects to the new master, subscriptions included),
+ * or a Redis Cluster (REDIS_CLUSTER_NODES). A bare URL is one Redis.
+ * BullMQ workers need `maxRetriesPerRequest: null` (the default here) so a
+ * Redis restart pauses them instead of failing jobs; `options` apply to
+ * every node's connection.
+ */
+export function createRedis(url: string, options?: RedisOptions): StandaloneRedis;
+export function createRedis(target: string | RedisSettings, options?: RedisOptions): Redis;
+export function createRedis(target: string | RedisSettings, options: RedisOptions = {}): Redis {
+  const base: RedisOptions = { maxRetriesPerRequest: null, enableReadyCheck: true, reconnectOnError: reconnectOnReadOnly, ...options };
+  if (typeof target === 'string') return new StandaloneRedis(target, base);
+  const tls = tlsOf(target);
+  const auth = { username: target.REDIS_USERNAME, password: target.REDIS_PASSWORD };
+  if (target.REDIS_CLUSTER_NODES) {
+    const { lazyConnect, ...nodeOptions } = base;
+    return new Cluster(target.REDIS_CLUSTER_NODES, {
+      lazyConnect,
+      redisOptions: { ...nodeOptions, ...auth, tls },
+      // the nodes' own addresses, as CLUSTER SLOTS gives them, are used as they are (no DNS round for IPs)
+      dnsLookup: (address, callback) => callback(null, address),
+    });
+  }
+  if (target.REDIS_SENTINELS) {
+    return new StandaloneRedis({
+      ...base,
+      ...auth,
+      sentinels: target.REDIS_SENTINELS,
+      name: target.REDIS_SENTINEL_MASTER,
+      sentinelPassword: target.REDIS_SENTINEL_PASSWORD,
+      tls,
+      sentinelTLS: tls,
+      enableTLSForSentinelMode: tls !== undefined,
+      // the sentinels announce +switch-master: connections move at once instead of at their next error
+      failoverDetector: true,
+    });
+  }
+  return new StandaloneRedis(target.REDIS_URL, { ...base, tls });
 }
 
 /**
@@ -19,8 +90,8 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
  * that failed are dropped, not sent later when Redis is back. Not for BullMQ
  * workers or blocking commands.
  */
-export function createRequestRedis(url: string, timeoutMs: number): Redis {
-  return createRedis(url, { commandTimeout: timeoutMs, maxRetriesPerRequest: 0 });
+export function createRequestRedis(target: string | RedisSettings, timeoutMs: number): Redis {
+  return createRedis(target, { commandTimeout: timeoutMs, maxRetriesPerRequest: 0 });
 }
 
 /** ioredis's words for a command that never reached, or never heard back from, Redis. */

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import type { WebhookEvent } from './job-record.ts';
 import { RedisScript } from '../infra/redis-script.ts';
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import type { Draft } from './draft.ts';
 import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { Preset } from './presets.ts';
@@ -226,7 +226,7 @@ export class JobRecords {
     const fields = Object.entries(toHash(record)).flat();
     const reply = (await CREATE.run(
       this.redis,
-      [this.key(record.id), this.tenantIndex(record.tenant), claim?.key ?? '', waitListKey(this.prefix), this.queuedSet()],
+      [this.key(record.id), this.tenantIndex(record.tenant), waitListKey(this.prefix), this.queuedSet(), ...(claim ? [claim.key] : [])],
       [record.id, claim?.value ?? '', claim?.ttlS ?? 0, Date.parse(record.createdAt) || Date.now(), ...fields],
     )) as [number, number | string];
     return reply[0] === 1 ? { created: true, waitingAhead: Number(reply[1]) } : { created: false, claimedBy: String(reply[1]) };
@@ -339,7 +339,7 @@ export class JobRecords {
     const tenant = await this.redis.hget(this.key(id), 'tenant');
     const outcome = await DELETE_ENDED.run(
       this.redis,
-      [this.key(id), tenant === null ? '' : this.tenantIndex(tenant), this.historySet(), this.finishedSet(), this.queuedSet(), this.runningSet()],
+      [this.key(id), this.historySet(), this.finishedSet(), this.queuedSet(), this.runningSet(), ...(tenant === null ? [] : [this.tenantIndex(tenant)])],
       [id, cutoffMs],
     );
     return outcome === 1 ? 'deleted' : outcome === 2 ? 'gone' : 'kept';
@@ -378,19 +378,20 @@ export class JobRecords {
 }
 
 /**
- * KEYS: the record, the tenant index, the Idempotency-Key ('' for none), the
- * render queue's wait list, the queued set; ARGV: id, the key's value, its
+ * KEYS: the record, the tenant index, the render queue's wait list, the
+ * queued set, then the Idempotency-Key (none when there is no key; a script
+ * gets real keys only, which Redis Cluster routes by); ARGV: id, the key's value, its
  * TTL (s), the creation time (ms), then the record's fields and values.
  * Returns {1, waiting jobs} or {0, the key's value}.
  */
 const CREATE = new RedisScript(`
-if KEYS[3] ~= '' then
-  if not redis.call('SET', KEYS[3], ARGV[2], 'EX', ARGV[3], 'NX') then return {0, redis.call('GET', KEYS[3])} end
+if KEYS[5] then
+  if not redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[3], 'NX') then return {0, redis.call('GET', KEYS[5])} end
 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 5))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
-return {1, redis.call('LLEN', KEYS[4])}
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+return {1, redis.call('LLEN', KEYS[3])}
 `);
 
 /** KEYS: the record; ARGV: its events channel, the id, the owner ('' for any), then fields and values. 0 when another attempt owns the job. */
@@ -447,21 +448,21 @@ return 0
 `);
 
 /**
- * KEYS: the record, the tenant index ('' when the record is gone), the
- * history, finished and queued sets, the running set; ARGV: id, cutoff (ms).
+ * KEYS: the record, the history, finished and queued sets, the running set,
+ * then the tenant index (none when the record is gone); ARGV: id, cutoff (ms).
  * 1 deleted, 2 already gone (its history entry dropped), 0 not due.
  */
 const DELETE_ENDED = new RedisScript(`
-local ended = redis.call('ZSCORE', KEYS[3], ARGV[1])
+local ended = redis.call('ZSCORE', KEYS[2], ARGV[1])
 if not ended or tonumber(ended) > tonumber(ARGV[2]) then return 0 end
 local gone = redis.call('EXISTS', KEYS[1]) == 0
 if not gone and redis.call('HEXISTS', KEYS[1], 'expiredAt') == 0 then return 0 end
 redis.call('DEL', KEYS[1])
-if KEYS[2] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
+redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
-redis.call('ZREM', KEYS[5], ARGV[1])
-redis.call('SREM', KEYS[6], ARGV[1])
+redis.call('SREM', KEYS[5], ARGV[1])
+if KEYS[6] then redis.call('ZREM', KEYS[6], ARGV[1]) end
 if gone then return 2 end
 return 1
 `);

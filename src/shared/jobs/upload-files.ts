@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 
 /** How long an upload can be referenced as `upload:<id>`. */
 export const UPLOAD_TTL_S = 24 * 3600;

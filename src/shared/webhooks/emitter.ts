@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import { newId } from '../infra/ids.ts';
 import { TERMINAL_STATUSES, type JobRecord, type JobRecords, type WebhookEvent } from '../jobs/job-record.ts';
 import { BATCH_COMPLETION, TERMINAL_EVENT, WEBHOOK_STATUS } from '../jobs/job-lifecycle.ts';

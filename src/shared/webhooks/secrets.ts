@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import type { Logger } from '../infra/logger.ts';
 import { RedisScript } from '../infra/redis-script.ts';
 import { fingerprintOf, type SecretLedger } from './secret-ledger.ts';

@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import type { Config } from '../infra/config.ts';
 import type { JobRecords } from '../jobs/job-record.ts';
 import type { Logger } from '../infra/logger.ts';

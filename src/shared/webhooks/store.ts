@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../infra/redis.ts';
 import { encodeTime, monotonicFactory } from 'ulid';
 import type { WebhookEvent } from '../jobs/job-record.ts';
 import { RedisScript } from '../infra/redis-script.ts';
@@ -84,11 +84,14 @@ export class WebhookStore {
   async record(tenant: string, attempt: Omit<DeliveryAttempt, 'id' | 'created_at'>, now = Date.now()): Promise<DeliveryAttempt> {
     const entry: DeliveryAttempt = { id: `whd_${nextUlid(now).toLowerCase()}`, ...attempt, created_at: new Date(now).toISOString() };
     const oldest = `whd_${encodeTime(now - this.keepS * 1000, 10).toLowerCase()}`;
-    await RECORD_ATTEMPT.run(
+    const dropped = (await RECORD_ATTEMPT.run(
       this.redis,
       [this.attemptKey(entry.id), this.index(tenant)],
-      [entry.id, JSON.stringify({ tenant, ...entry }), this.keepS, `(${oldest}`, MAX_ATTEMPTS_KEPT, this.attemptKey('')],
-    );
+      [entry.id, JSON.stringify({ tenant, ...entry }), this.keepS, `(${oldest}`, MAX_ATTEMPTS_KEPT],
+    )) as string[];
+    // the dropped attempts' own keys go after the script (a script touches only the keys it is given, for Redis Cluster);
+    // they are out of the log already, and expire by themselves should this not run
+    for (let i = 0; i < dropped.length; i += 500) await this.redis.del(...dropped.slice(i, i + 500).map((id) => this.attemptKey(id)));
     return entry;
   }
 
@@ -169,8 +172,8 @@ export class WebhookStore {
 /**
  * KEYS: the attempt, the tenant's index; ARGV: its id, its JSON, seconds to
  * keep it, the lex bound below which attempts are too old, the attempts kept
- * per tenant, the key prefix of attempts. Attempts dropped from the index
- * (too old, or beyond the cap) are deleted with it.
+ * per tenant. Attempts dropped from the index (too old, or beyond the cap)
+ * are returned, for the caller to delete.
  */
 const RECORD_ATTEMPT = new RedisScript(`
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
@@ -181,13 +184,8 @@ if beyond > 0 then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], #dropped, #dropped + beyond - 1)) do table.insert(dropped, id) end
 end
 for i = 1, #dropped, 500 do
-  local keys, ids = {}, {}
-  for j = i, math.min(i + 499, #dropped) do
-    table.insert(ids, dropped[j])
-    table.insert(keys, ARGV[6] .. dropped[j])
-  end
-  redis.call('DEL', unpack(keys))
-  redis.call('ZREM', KEYS[2], unpack(ids))
+  redis.call('ZREM', KEYS[2], unpack(dropped, i, math.min(i + 499, #dropped)))
 end
 redis.call('EXPIRE', KEYS[2], ARGV[3])
+return dropped
 `);

@@ -1,5 +1,5 @@
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../../shared/infra/redis.ts';
 import { RedisScript } from '../../../shared/infra/redis-script.ts';
 
 /**

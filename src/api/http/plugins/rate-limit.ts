@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import rateLimit from '@fastify/rate-limit';
-import type { Redis } from 'ioredis';
+import type { Redis } from '../../../shared/infra/redis.ts';
 import { ProblemError } from '../../../shared/errors/problem-error.ts';
 import { leasedRedisStore } from './rate-limit-lease.ts';
 
