@@ -25,6 +25,10 @@ class Processes {
   start(args: string[]): ChildProcess {
     const child = spawn('redis-server', args, { cwd: this.dir, stdio: 'ignore' });
     this.children.push(child);
+    // a test that times out before its afterAll has run leaves no redis-server behind when the test process exits
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     return child;
   }
 
