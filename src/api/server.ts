@@ -68,7 +68,10 @@ export function createApiServices(
     add: (...args: Parameters<Queue<WebhookJobData>['add']>) => (lazyWebhookQueue ??= createWebhookQueue(redis, config.REDIS_PREFIX)).add(...args),
   };
   const records = new JobRecords(redis, config.REDIS_PREFIX, logger.child({ component: 'job-records' }));
-  const submission = new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST);
+  const submission = new JobSubmission(records, queue, new Idempotency(redis, config.REDIS_PREFIX), storage, config.URL_FETCH_ALLOWLIST, {
+    tenantMaxQueued: config.TENANT_MAX_QUEUED,
+    queueMaxWaiting: config.QUEUE_MAX_WAITING,
+  });
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const retry = { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
   const tokenRejections = new TokenRejections(redis, config.REDIS_PREFIX);

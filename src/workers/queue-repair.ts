@@ -64,12 +64,12 @@ async function repair(deps: QueueRepairDeps, id: string): Promise<string[]> {
   if (record.batchId && state === 'unknown') {
     const batch = await deps.batches.get(record.batchId);
     if (batch && !batch.completedAt && (await deps.batchQueue.getJobState(batch.id)) === 'unknown') {
-      await deps.flows.add(batchFlow(batch.id, batch.jobIds, deps.retry));
+      await deps.flows.add(batchFlow(batch.id, await deps.records.getMany(batch.jobIds), deps.retry));
       return [...batch.jobIds];
     }
   }
   // a retry whose API stopped before it replaced the ended BullMQ job
   if (state !== 'unknown') await deps.renderQueue.remove(id);
-  await deps.renderQueue.add('render', { jobId: id }, { jobId: id });
+  await deps.renderQueue.add('render', { jobId: id }, { jobId: id, ...(record.queuePriority ? { priority: record.queuePriority } : {}) });
   return [id];
 }

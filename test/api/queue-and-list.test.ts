@@ -22,7 +22,8 @@ describe('listing, filtering, queue positions and cancelling queued jobs (no wor
       ids.push(job.id);
       acceptedPositions.push(job.queue_position);
     }
-    await postJob(service.url, { images: ['https://shop.example/b.jpg'] }, 'key-b');
+    // low: tenants take turns within a priority class, so a normal job of shop-b would go second in line
+    await postJob(service.url, { images: ['https://shop.example/b.jpg'], priority: 'low' }, 'key-b');
   });
   afterAll(async () => service?.close());
 

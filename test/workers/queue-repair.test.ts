@@ -61,7 +61,8 @@ describe('an API that dies between a job record and its queue entry', () => {
     const prefix = service.config.REDIS_PREFIX;
     const body = { images: [`upload:${upload}`], options: SMALL };
     const key = { 'idempotency-key': 'crash-between-record-and-queue' };
-    await crashApiDuring({ after: `${prefix}:job:job_`, holdFrom: `${prefix}:render:paused` }, (apiUrl) => postJob(apiUrl, body, 'dev-key', key));
+    // the crash point: BullMQ adding the prioritized job (its priority counter, `pc`), after the record
+    await crashApiDuring({ after: `${prefix}:job:job_`, holdFrom: `${prefix}:render:pc` }, (apiUrl) => postJob(apiUrl, body, 'dev-key', key));
 
     const [id] = await redis.zrevrangebylex(`${prefix}:tenant:dev:jobs`, '+', '-', 'LIMIT', 0, 1);
     expect(id).toBeDefined();

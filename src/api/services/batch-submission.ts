@@ -5,7 +5,7 @@ import { newId } from '../../shared/infra/ids.ts';
 import type { JobRecord, JobRecords } from '../../shared/jobs/job-record.ts';
 import { batchFlow, type RetryPolicy } from '../../shared/infra/queues.ts';
 import type { JobIntake } from './job-intake.ts';
-import { written, type JobSubmission } from './job-submission.ts';
+import { queueLimitProblem, written, type JobSubmission } from './job-submission.ts';
 import { DEFAULT_BATCH_WEBHOOK_EVENTS, type CreateBatchBody } from '../http/schemas/batches.ts';
 
 /**
@@ -30,7 +30,9 @@ export class BatchSubmission {
     const earlier = await this.jobs.claimKey(tenant, idempotencyKey, stringify(body) ?? '', id);
     if (earlier) return { batch: await written(() => this.batches.get(earlier)), replayed: true };
 
-    const jobs: JobRecord[] = intakes.map((intake) => this.jobs.buildRecord(tenant, newId('job'), intake, { batchId: id }));
+    const jobs: JobRecord[] = intakes.map((intake) =>
+      this.jobs.buildRecord(tenant, newId('job'), intake, { batchId: id, priority: intake.fields.priority ?? body.priority ?? 'normal' }),
+    );
     const batch: BatchRecord = {
       id,
       tenant,
@@ -41,10 +43,14 @@ export class BatchSubmission {
       webhookEvents: body.webhook_events ?? [...DEFAULT_BATCH_WEBHOOK_EVENTS],
     };
     try {
+      // the first item's record counts the whole batch against the queue limits: all its items are written, or none
+      const [first, ...rest] = jobs as [JobRecord, ...JobRecord[]];
+      const outcome = await this.records.create(first, undefined, { ...this.jobs.limits, reserve: jobs.length });
+      if (!outcome.created && 'refused' in outcome) throw queueLimitProblem(outcome.refused, this.jobs.limits);
       await this.batches.create(batch);
-      // sent together: one round trip for the whole batch
-      await Promise.all(jobs.map((job) => this.records.create(job)));
-      await this.flows.add(batchFlow(id, batch.jobIds, this.retry));
+      // sent together: one round trip for the rest of the batch
+      await Promise.all(rest.map((job) => this.records.create(job)));
+      await this.flows.add(batchFlow(id, jobs, this.retry));
     } catch (error) {
       await this.jobs.releaseKey(tenant, idempotencyKey);
       throw error;

@@ -13,7 +13,7 @@ const ROLE_OF_PART: Record<string, { role: InputRole; max: number }> = {
   images: { role: 'image', max: MAX_IMAGES },
   audio: { role: 'audio', max: 1 },
 };
-const FIELD_NAMES = new Set(['prompt', 'preset', 'options', 'webhook_url', 'webhook_events', 'metadata']);
+const FIELD_NAMES = new Set(['prompt', 'preset', 'options', 'webhook_url', 'webhook_events', 'metadata', 'priority']);
 const JSON_FIELDS = new Set(['options', 'webhook_events', 'metadata']);
 
 export type JobFields = z.infer<typeof jobFieldsSchema>;

@@ -10,6 +10,25 @@ import type { Claim, Idempotency } from './idempotency.ts';
 import type { JobIntake } from './job-intake.ts';
 import { DEFAULT_WEBHOOK_EVENTS } from '../http/schemas/jobs.ts';
 
+/** TENANT_MAX_QUEUED and QUEUE_MAX_WAITING (0 = no limit). */
+export interface QueueLimits {
+  tenantMaxQueued: number;
+  queueMaxWaiting: number;
+}
+
+/** Seconds a client refused by a queue limit is asked to wait. */
+export const QUEUE_RETRY_AFTER_S = 30;
+
+/** The 429 (tenant's limit) or 503 (queue's limit) of a submission a limit refused, with Retry-After. */
+export function queueLimitProblem(refused: 'tenant_queue_full' | 'queue_full', limits: QueueLimits): ProblemError {
+  const problem =
+    refused === 'tenant_queue_full'
+      ? new ProblemError(refused, 'Too many queued jobs', `This tenant already has ${limits.tenantMaxQueued} jobs queued (TENANT_MAX_QUEUED); try again once some have started.`)
+      : new ProblemError(refused, 'Queue full', `The render queue holds ${limits.queueMaxWaiting} waiting jobs (QUEUE_MAX_WAITING); try again shortly.`);
+  problem.retryAfterS = QUEUE_RETRY_AFTER_S;
+  return problem;
+}
+
 export interface Submitted {
   record: JobRecord;
   /** an earlier request with the same Idempotency-Key made this job */
@@ -31,7 +50,13 @@ export class JobSubmission {
     private readonly idempotency: Idempotency,
     private readonly storage: Storage,
     private readonly urlAllowlist: readonly string[],
+    readonly limits: QueueLimits = { tenantMaxQueued: 0, queueMaxWaiting: 0 },
   ) {}
+
+  /** 503 queue_full when the render queue holds QUEUE_MAX_WAITING waiting jobs (for what enqueues without a new record: a retry). */
+  async checkQueueRoom(): Promise<void> {
+    if (this.limits.queueMaxWaiting > 0 && (await this.records.waitingJobs()) >= this.limits.queueMaxWaiting) throw queueLimitProblem('queue_full', this.limits);
+  }
 
   /** Refuses a webhook URL this service will not call (400). */
   checkWebhookUrl(url: string | undefined, path = 'body.webhook_url'): void {
@@ -61,6 +86,7 @@ export class JobSubmission {
       attempts: 0,
       checkpoint: {},
       metadata: fields.metadata,
+      priority: fields.priority ?? 'normal',
       webhookUrl: fields.webhook_url,
       webhookEvents: fields.webhook_events ?? [...DEFAULT_WEBHOOK_EVENTS],
       ...extra,
@@ -92,17 +118,21 @@ export class JobSubmission {
     this.checkWebhookUrl(intake.fields.webhook_url);
     const record = this.buildRecord(tenant, id, intake, extra);
     const claim = idempotencyKey ? this.idempotency.recordClaim(tenant, idempotencyKey, intake.canonicalBody, id) : undefined;
-    const outcome = await this.records.create(record, claim).catch(async (error: unknown) => {
+    const outcome = await this.records.create(record, claim, { ...this.limits, reserve: 1 }).catch(async (error: unknown) => {
       await this.storage.remove(`inputs/${id}`);
       throw error;
     });
+    if (!outcome.created && 'refused' in outcome) {
+      await this.storage.remove(`inputs/${id}`);
+      throw queueLimitProblem(outcome.refused, this.limits);
+    }
     if (!outcome.created) {
       await this.storage.remove(`inputs/${id}`);
       const earlier = replayedId(this.idempotency.earlier(outcome.claimedBy, intake.canonicalBody));
       return { record: await written(() => this.records.get(earlier)), replayed: true };
     }
     try {
-      await this.queue.add('render', { jobId: id }, { jobId: id });
+      await this.queue.add('render', { jobId: id }, { jobId: id, priority: outcome.queuePriority });
     } catch (error) {
       await this.releaseKey(tenant, idempotencyKey);
       throw error;

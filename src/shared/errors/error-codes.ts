@@ -159,11 +159,17 @@ export const ERROR_CODES = {
   rate_limited: {
     problem: { status: 429, when: 'over `RATE_LIMIT_PER_MINUTE` for this API key; see `Retry-After`' },
   },
+  tenant_queue_full: {
+    problem: { status: 429, when: 'the tenant already has `TENANT_MAX_QUEUED` jobs queued (a batch counts all its items); see `Retry-After`. Nothing was stored' },
+  },
   headers_too_large: {
     problem: { status: 431, when: "request headers over Node's limit (16 KB; the connection is then closed)" },
   },
   credits_unknown: {
     problem: { status: 503, when: '`GET /v1/credits` before any worker has read the backend\'s balance; try again shortly' },
+  },
+  queue_full: {
+    problem: { status: 503, when: 'the render queue holds `QUEUE_MAX_WAITING` waiting jobs (a batch counts all its items); see `Retry-After`. Nothing was stored' },
   },
   store_unavailable: {
     problem: { status: 503, when: 'Redis does not answer within `REDIS_TIMEOUT_S` (down, frozen, restarting, loading its data); see `Retry-After`. Nothing has to be restarted: the API and workers carry on once Redis is back. A `POST` answered this way may or may not have been stored: send it again with the same `Idempotency-Key`' },

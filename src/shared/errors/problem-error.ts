@@ -4,6 +4,8 @@ import { problemStatus, type ProblemCode } from './error-codes.ts';
 export class ProblemError extends Error {
   override name = 'ProblemError';
   readonly status: number;
+  /** sent as Retry-After (seconds) */
+  retryAfterS?: number;
   constructor(
     readonly code: ProblemCode,
     readonly title: string,

@@ -160,6 +160,10 @@ const schema = z.object({
   SKILL_PLATFORM: z.enum(['clawhub', 'cursor', 'unknown']).default('unknown'),
   URL_FETCH_ALLOWLIST: list,
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** a tenant's queued jobs (a batch counts all its items) past which POST /v1/jobs and /v1/batches answer 429 tenant_queue_full; 0 = no limit */
+  TENANT_MAX_QUEUED: z.coerce.number().int().min(0).default(0),
+  /** render jobs waiting in the queue past which new jobs, batches, retries and revisions answer 503 queue_full; 0 = no limit */
+  QUEUE_MAX_WAITING: z.coerce.number().int().min(0).default(0),
   ENGINE_PORT: port.default(8790),
   ENGINE_HOST: z.string().min(1).default('127.0.0.1'),
   ENGINE_DIR: z.string().min(1).default('./data/engine'),

@@ -40,19 +40,38 @@ export function renderJobOptions(retry: RetryPolicy): JobsOptions {
   };
 }
 
-/** A batch's BullMQ flow: its parent in the batches queue, one render job per item. */
-export function batchFlow(batchId: string, jobIds: readonly string[], retry: RetryPolicy): FlowJob {
+/** A job's priority class (the `priority` field of jobs and batches). */
+export const PRIORITY_CLASSES = ['high', 'normal', 'low'] as const;
+export type PriorityClass = (typeof PRIORITY_CLASSES)[number];
+
+/** BullMQ's largest job priority (2^21); smaller runs first. */
+const MAX_BULL_PRIORITY = 2 ** 21;
+/** How far apart the classes' bands are: high always precedes normal, normal low, whatever the ranks. */
+const BAND = Math.floor(MAX_BULL_PRIORITY / PRIORITY_CLASSES.length);
+
+/**
+ * The BullMQ priority of a render job: its class's band plus its tenant's
+ * rank (how many of the tenant's jobs were queued when it was submitted), so
+ * tenants' jobs interleave: a tenant with 500 queued items does not hold back
+ * another's first job. Every render job is prioritized (≥ 1).
+ */
+export function bullPriority(priority: PriorityClass, rank: number): number {
+  return 1 + PRIORITY_CLASSES.indexOf(priority) * BAND + Math.min(Math.max(0, rank), BAND - 1);
+}
+
+/** A batch's BullMQ flow: its parent in the batches queue, one render job per item, each with its BullMQ priority. */
+export function batchFlow(batchId: string, jobs: readonly { id: string; queuePriority?: number }[], retry: RetryPolicy): FlowJob {
   return {
     name: 'batch',
     queueName: BATCH_QUEUE,
     data: { batchId } satisfies BatchJobData,
     opts: { jobId: batchId, ...ENDED_JOBS_KEPT },
-    children: jobIds.map((jobId) => ({
+    children: jobs.map(({ id: jobId, queuePriority }) => ({
       name: 'render',
       queueName: RENDER_QUEUE,
       data: { jobId } satisfies RenderJobData,
       // a failed item must not hold the batch back: the parent runs when every item has ended
-      opts: { ...renderJobOptions(retry), jobId, ignoreDependencyOnFailure: true },
+      opts: { ...renderJobOptions(retry), jobId, ignoreDependencyOnFailure: true, ...(queuePriority ? { priority: queuePriority } : {}) },
     })),
   };
 }
@@ -69,13 +88,26 @@ export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
 
-/** BullMQ's list of waiting render jobs: newest at the head, workers take from the tail. */
+/** BullMQ's list of waiting render jobs (jobs without a priority): newest at the head, workers take from the tail before any prioritized job. */
 export function waitListKey(prefix: string): string {
   return `${prefix}:${RENDER_QUEUE}:wait`;
 }
 
-/** KEYS: the wait list; ARGV: the job id. The jobs behind which it waits, or -1 when it is not waiting. */
+/** BullMQ's sorted set of prioritized render jobs (every job this service adds), scored priority × 2^32 + a counter. */
+export function prioritizedKey(prefix: string): string {
+  return `${prefix}:${RENDER_QUEUE}:prioritized`;
+}
+
+/**
+ * KEYS: the wait list, the prioritized set; ARGV: the job id. The jobs ahead
+ * of it (every job in the wait list, which workers take first, then the
+ * prioritized ones before it), or -1 when it is not waiting. O(log N) for a
+ * prioritized job; a job in the wait list (added before priorities) is found
+ * with LPOS.
+ */
 const POSITION = new RedisScript(`
+local rank = redis.call('ZRANK', KEYS[2], ARGV[1])
+if rank then return redis.call('LLEN', KEYS[1]) + rank end
 local index = redis.call('LPOS', KEYS[1], ARGV[1])
 if not index then return -1 end
 return redis.call('LLEN', KEYS[1]) - 1 - index
@@ -83,6 +115,6 @@ return redis.call('LLEN', KEYS[1]) - 1 - index
 
 /** A waiting job's place in line (0 = next), or undefined when it is not waiting. */
 export async function queuePosition(redis: Redis, prefix: string, jobId: string): Promise<number | undefined> {
-  const position = Number(await POSITION.run(redis, [waitListKey(prefix)], [jobId]));
+  const position = Number(await POSITION.run(redis, [waitListKey(prefix), prioritizedKey(prefix)], [jobId]));
   return position < 0 ? undefined : position;
 }

@@ -3,7 +3,7 @@ import type { Draft } from './draft.ts';
 import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { Preset } from './presets.ts';
 import type { JobOptions } from './job-options.ts';
-import { waitListKey } from '../infra/queues.ts';
+import { bullPriority, prioritizedKey, waitListKey, type PriorityClass } from '../infra/queues.ts';
 import { RedisScript } from '../infra/redis-script.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { JOB_LIFECYCLE, TERMINAL_STATUSES, type JobStage, type JobStatus, type StatusEvent, type WebhookEvent } from './job-lifecycle.ts';
@@ -116,6 +116,10 @@ export interface JobRecord {
   batchId?: string;
   /** when retention deleted the job's files (RETENTION_DAYS after it finished); an expired job never changes status again */
   expiredAt?: string;
+  /** its priority class (default normal) */
+  priority?: PriorityClass;
+  /** its BullMQ priority (class band + the tenant's rank when submitted, queues.ts `bullPriority`), set by `create` */
+  queuePriority?: number;
   /** the BullMQ lock token of the attempt that runs the job: a worker's writes are refused once another attempt took the job over */
   owner?: string;
 }
@@ -134,7 +138,7 @@ export class SupersededError extends Error {
 
 /** Fields stored as JSON inside the hash; the rest are plain strings or numbers. */
 const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents', 'lineage']);
-const NUMBER_FIELDS = new Set(['progress', 'attempts']);
+const NUMBER_FIELDS = new Set(['progress', 'attempts', 'queuePriority']);
 
 function toHash(patch: Partial<JobRecord>): Record<string, string> {
   const hash: Record<string, string> = {};
@@ -163,9 +167,24 @@ export interface RecordClaim {
   ttlS: number;
 }
 
+/** Limits a new record is written under (0 = none); `reserve`: the jobs it counts for (a batch's first record counts them all). */
+export interface CreateLimits {
+  /** TENANT_MAX_QUEUED */
+  tenantMaxQueued?: number;
+  /** QUEUE_MAX_WAITING */
+  queueMaxWaiting?: number;
+  reserve?: number;
+}
+
 export type CreateOutcome =
-  /** `waitingAhead`: render jobs waiting when the record was written, the ones a job enqueued right after it waits behind */
-  | { created: true; waitingAhead: number }
+  /**
+   * `waitingAhead`: render jobs ahead of it once it is enqueued with
+   * `queuePriority` right after (its BullMQ priority, from its class and the
+   * tenant's rank)
+   */
+  | { created: true; waitingAhead: number; queuePriority: number }
+  /** a limit refused it (nothing was written): the tenant's queued jobs, or the whole queue */
+  | { created: false; refused: 'tenant_queue_full' | 'queue_full' }
   /** the claim's key was taken: nothing was written; `claimedBy` is the key's value */
   | { created: false; claimedBy: string };
 
@@ -217,19 +236,60 @@ export class JobRecords {
     return `${this.prefix}:tenant:${tenant}:jobs`;
   }
 
+  /** ids of the tenant's queued jobs, kept with the queued set by `create` and `transition`: the tenant's rank and TENANT_MAX_QUEUED */
+  tenantQueuedSet(tenant: string): string {
+    return `${this.prefix}:tenant:${tenant}:queued`;
+  }
+
   /**
    * Writes a new job's record and its tenant-index entry, in one round trip
    * with the Idempotency-Key `claim` (when given, nothing is written unless
-   * the key was free) and the length of the render queue's wait list.
+   * the key was free; a replay is answered before any limit), the `limits`
+   * and the job's BullMQ priority: its class's band plus the tenant's queued
+   * jobs (its rank), stored as `queuePriority`.
    */
-  async create(record: JobRecord, claim?: RecordClaim): Promise<CreateOutcome> {
-    const fields = Object.entries(toHash(record)).flat();
+  async create(record: JobRecord, claim?: RecordClaim, limits: CreateLimits = {}): Promise<CreateOutcome> {
+    const { queuePriority: _ignored, ...rest } = record;
+    const fields = Object.entries(toHash(rest)).flat();
+    const base = bullPriority(record.priority ?? 'normal', 0);
+    const cap = bullPriority(record.priority ?? 'normal', Number.MAX_SAFE_INTEGER) - base;
     const reply = (await CREATE.run(
       this.redis,
-      [this.key(record.id), this.tenantIndex(record.tenant), waitListKey(this.prefix), this.queuedSet(), ...(claim ? [claim.key] : [])],
-      [record.id, claim?.value ?? '', claim?.ttlS ?? 0, Date.parse(record.createdAt) || Date.now(), ...fields],
-    )) as [number, number | string];
-    return reply[0] === 1 ? { created: true, waitingAhead: Number(reply[1]) } : { created: false, claimedBy: String(reply[1]) };
+      [
+        this.key(record.id),
+        this.tenantIndex(record.tenant),
+        waitListKey(this.prefix),
+        this.queuedSet(),
+        this.tenantQueuedSet(record.tenant),
+        prioritizedKey(this.prefix),
+        ...(claim ? [claim.key] : []),
+      ],
+      [
+        record.id,
+        claim?.value ?? '',
+        claim?.ttlS ?? 0,
+        Date.parse(record.createdAt) || Date.now(),
+        base,
+        cap,
+        limits.tenantMaxQueued ?? 0,
+        limits.queueMaxWaiting ?? 0,
+        limits.reserve ?? 1,
+        ...fields,
+      ],
+    )) as [number, number | string, number?];
+    if (reply[0] === 1) {
+      record.queuePriority = Number(reply[2]);
+      return { created: true, waitingAhead: Number(reply[1]), queuePriority: Number(reply[2]) };
+    }
+    if (reply[0] === -1) return { created: false, refused: 'tenant_queue_full' };
+    if (reply[0] === -2) return { created: false, refused: 'queue_full' };
+    return { created: false, claimedBy: String(reply[1]) };
+  }
+
+  /** Render jobs waiting in BullMQ (its wait list and prioritized set), as QUEUE_MAX_WAITING counts them. */
+  async waitingJobs(): Promise<number> {
+    const [waiting, prioritized] = await Promise.all([this.redis.llen(waitListKey(this.prefix)), this.redis.zcard(prioritizedKey(this.prefix))]);
+    return waiting + prioritized;
   }
 
   async get(id: string): Promise<JobRecord | undefined> {
@@ -273,9 +333,11 @@ export class JobRecords {
     const sets = 'sets' in effects ? effects.sets : {};
     const clear = 'clears' in effects ? effects.clears : [];
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
+    // the tenant's queued set is a key of the script (scripts touch only their KEYS)
+    const tenant = (await this.redis.hget(this.key(id), 'tenant')) ?? '';
     const moved = await TRANSITION.run(
       this.redis,
-      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet(), this.historySet()],
+      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet(), this.historySet(), this.tenantQueuedSet(tenant)],
       [
         this.eventsChannel(id),
         id,
@@ -379,19 +441,35 @@ export class JobRecords {
 
 /**
  * KEYS: the record, the tenant index, the render queue's wait list, the
- * queued set, then the Idempotency-Key (none when there is no key; a script
- * gets real keys only, which Redis Cluster routes by); ARGV: id, the key's value, its
- * TTL (s), the creation time (ms), then the record's fields and values.
- * Returns {1, waiting jobs} or {0, the key's value}.
+ * queued set, the tenant's queued set, the render queue's prioritized set,
+ * then the Idempotency-Key (none when there is no key; a script gets real
+ * keys only, which Redis Cluster routes by); ARGV: id, the key's value, its
+ * TTL (s), the creation time (ms), the class's lowest BullMQ priority, the
+ * most rank adds to it, TENANT_MAX_QUEUED and QUEUE_MAX_WAITING (0 = none),
+ * the jobs the limits count this for, then the record's fields and values.
+ * Returns {1, jobs ahead, BullMQ priority}, {0, the key's value}, {-1}
+ * (tenant's limit) or {-2} (queue's limit).
  */
 const CREATE = new RedisScript(`
-if KEYS[5] then
-  if not redis.call('SET', KEYS[5], ARGV[2], 'EX', ARGV[3], 'NX') then return {0, redis.call('GET', KEYS[5])} end
+if KEYS[7] then
+  local claimed = redis.call('GET', KEYS[7])
+  if claimed then return {0, claimed} end
 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 5))
+local reserve = tonumber(ARGV[9])
+local waiting = redis.call('LLEN', KEYS[3])
+local maxWaiting = tonumber(ARGV[8])
+if maxWaiting > 0 and waiting + redis.call('ZCARD', KEYS[6]) + reserve > maxWaiting then return {-2} end
+local rank = redis.call('ZCARD', KEYS[5])
+local maxQueued = tonumber(ARGV[7])
+if maxQueued > 0 and rank + reserve > maxQueued then return {-1} end
+if KEYS[7] then redis.call('SET', KEYS[7], ARGV[2], 'EX', ARGV[3]) end
+local priority = tonumber(ARGV[5]) + math.min(rank, tonumber(ARGV[6]))
+redis.call('HSET', KEYS[1], 'queuePriority', priority, unpack(ARGV, 10))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-return {1, redis.call('LLEN', KEYS[3])}
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+local ahead = redis.call('ZCOUNT', KEYS[6], '-inf', '(' .. string.format('%.0f', (priority + 1) * 4294967296))
+return {1, waiting + ahead, priority}
 `);
 
 /** KEYS: the record; ARGV: its events channel, the id, the owner ('' for any), then fields and values. 0 when another attempt owns the job. */
@@ -411,11 +489,11 @@ return 1
 
 /**
  * KEYS: the record, the running set, the finished set, the queued set, the
- * history set; ARGV:
+ * history set, the tenant's queued set; ARGV:
  * channel, id, allowed statuses (JSON), fields to set (JSON), fields to
  * delete (JSON), end time in ms when the new status is terminal (else ''),
- * now (ms), the owner ('' for any). An expired job never moves; -1 when
- * another attempt owns the job.
+ * now (ms), the owner ('' for any); KEYS[6]: the tenant's queued set. An
+ * expired job never moves; -1 when another attempt owns the job.
  */
 const TRANSITION = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -432,7 +510,14 @@ for _, s in ipairs(allowed) do
     local clear = cjson.decode(ARGV[5])
     if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
     if fields['status'] == 'running' then redis.call('SADD', KEYS[2], ARGV[2]) else redis.call('SREM', KEYS[2], ARGV[2]) end
-    if fields['status'] == 'queued' then redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2]) else redis.call('ZREM', KEYS[4], ARGV[2]) end
+    local tenantQueued = KEYS[6]
+    if fields['status'] == 'queued' then
+      redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2])
+      redis.call('ZADD', tenantQueued, ARGV[7], ARGV[2])
+    else
+      redis.call('ZREM', KEYS[4], ARGV[2])
+      redis.call('ZREM', tenantQueued, ARGV[2])
+    end
     if ARGV[6] ~= '' then
       redis.call('ZADD', KEYS[3], ARGV[6], ARGV[2])
       redis.call('ZADD', KEYS[5], ARGV[6], ARGV[2])

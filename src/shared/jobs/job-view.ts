@@ -1,6 +1,7 @@
 import { tenantMessage } from '../errors/error-codes.ts';
 import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { JobRecord, JobStage, JobStatus, WebhookEvent } from './job-record.ts';
+import type { PriorityClass } from '../infra/queues.ts';
 import type { Preset } from './presets.ts';
 
 /** The job as clients see it (GET /v1/jobs/:id, the event stream, webhooks). */
@@ -21,6 +22,7 @@ export interface JobView {
   /** when retention deleted the job's files; its file URLs then answer 410 */
   expired_at: string | null;
   attempts: number;
+  priority: PriorityClass;
   queue_position: number | null;
   result: {
     video_url: string;
@@ -56,6 +58,7 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
     finished_at: record.finishedAt ?? null,
     expired_at: record.expiredAt ?? null,
     attempts: record.attempts,
+    priority: record.priority ?? 'normal',
     queue_position: record.status === 'queued' ? (queuePosition ?? null) : null,
     result: result
       ? {

@@ -33,6 +33,7 @@ export const STORE_RETRY_AFTER_S = 5;
 export const problemPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof ProblemError) {
+      if (error.retryAfterS !== undefined) reply.header('retry-after', String(error.retryAfterS));
       return sendProblem(reply, { code: error.code, title: error.title, detail: error.message, ...error.extra });
     }
     if (hasZodFastifySchemaValidationErrors(error)) {

@@ -8,7 +8,7 @@ import { intakeJsonBody } from '../../services/job-intake.ts';
 import { baseUrl } from '../request-context.ts';
 import { batchParamsSchema, batchSchema, createBatchBodySchema, createdBatchSchema } from '../schemas/batches.ts';
 import type { ApiServices } from '../../services/api-services.ts';
-import { problems } from './jobs.ts';
+import { enqueueProblems, problems } from './jobs.ts';
 
 /** A catalogue at a time: many jobs submitted, followed and reported together. */
 export const batchRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
@@ -25,7 +25,7 @@ export const batchRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = asy
       description: 'Up to 500 job bodies (JSON, images by URL or `upload:<id>`). Items share a backend session where the backend allows, each with its own render; `batch.completed` is sent once when the last item ends.',
       headers: z.object({ 'idempotency-key': z.string().min(1).max(MAX_IDEMPOTENCY_KEY_CHARS).optional() }),
       body: createBatchBodySchema,
-      response: { 200: createdBatchSchema, 202: createdBatchSchema, ...problems },
+      response: { 200: createdBatchSchema, 202: createdBatchSchema, ...enqueueProblems },
     },
     bodyLimit: 8 * 1024 * 1024,
     handler: async (request, reply) => {

@@ -6,7 +6,7 @@ import { cancelJob } from '../../services/job-cancel.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { jobParamsSchema, jobSchema, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../../services/api-services.ts';
-import { problems } from './jobs.ts';
+import { enqueueProblems, problems } from './jobs.ts';
 
 /** Cancel and retry: status changes a client asks for. */
 export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async (app, { services }) => {
@@ -34,11 +34,12 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
       operationId: 'retryJob',
       description: 'The job resumes from its last checkpoint (work already done at the backend is not repeated). 409 unless the job failed or was canceled; 410 once retention has deleted its files.',
       params: jobParamsSchema,
-      response: { 200: jobSchema, ...problems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
+      response: { 200: jobSchema, ...enqueueProblems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
     },
     handler: async (request) => {
       const record = await ownJob(services, request, request.params.id);
       if (record.expiredAt) throw expiredProblem(record.id, record.expiredAt);
+      await services.submission.checkQueueRoom();
       const previous = await services.queue.getJob(record.id);
       if (previous && (await previous.isActive())) {
         throw new ProblemError('not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);
@@ -48,7 +49,7 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
         throw new ProblemError('not_retryable', 'Job cannot be retried', `Job ${record.id} is ${record.status}; only failed or canceled jobs can be retried.`);
       }
       await previous?.remove();
-      await services.queue.add('render', { jobId: record.id }, { jobId: record.id });
+      await services.queue.add('render', { jobId: record.id }, { jobId: record.id, ...(record.queuePriority ? { priority: record.queuePriority } : {}) });
       return jobView(await ownJob(services, request, record.id), baseUrl(services, request));
     },
   });

@@ -23,6 +23,13 @@ export const problems = {
   503: problemReply('Redis does not answer (`store_unavailable`); see Retry-After'),
 };
 
+/** The problems of a route that enqueues render jobs: the queue limits too. */
+export const enqueueProblems = {
+  ...problems,
+  429: problemReply('Over RATE_LIMIT_PER_MINUTE for this API key (`rate_limited`), or the tenant already has TENANT_MAX_QUEUED jobs queued (`tenant_queue_full`); see Retry-After'),
+  503: problemReply('Redis does not answer (`store_unavailable`), or the render queue holds QUEUE_MAX_WAITING waiting jobs (`queue_full`); see Retry-After'),
+};
+
 /**
  * The 202 of POST /v1/jobs is the view of the record this request just built
  * (no result, no error, nothing read back from Redis), made by jobView with
@@ -65,7 +72,7 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
       consumes: ['application/json', 'multipart/form-data'],
       headers: createHeaders,
       body: createJobBodySchema,
-      response: { 200: jobSchema, 202: jobSchema, ...problems },
+      response: { 200: jobSchema, 202: jobSchema, ...enqueueProblems },
     },
     serializerCompiler: createdJobSerializer,
     handler: async (request, reply) => {

@@ -9,7 +9,7 @@ import { expiredProblem } from '../problems.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
 import { jobFieldsSchema, jobParamsSchema, jobSchema, MAX_PROMPT_CHARS, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../../services/api-services.ts';
-import { problems } from './jobs.ts';
+import { enqueueProblems, problems } from './jobs.ts';
 
 const revisionBodySchema = jobFieldsSchema
   .pick({ webhook_url: true, webhook_events: true, metadata: true })
@@ -34,7 +34,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
         "Only a succeeded job can be revised (410 once retention has deleted its files). The revision edits its parent's timeline, whatever else ran in the session since (a batch's later items, other revisions of the parent). If the backend has lost the session, the revision rebuilds it from the parent's inputs and instructions.",
       params: jobParamsSchema,
       body: revisionBodySchema,
-      response: { 202: jobSchema, ...problems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
+      response: { 202: jobSchema, ...enqueueProblems, 410: problemReply('The job\'s files were deleted RETENTION_DAYS after it finished (`expired`)') },
     },
     handler: async (request, reply) => {
       const parent = await ownJob(services, request, request.params.id);

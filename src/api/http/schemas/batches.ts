@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENTS } from '../../../shared/jobs/job-record.ts';
 import { createJobBodySchema, jobSchema, metadataSchema } from './jobs.ts';
+import { PRIORITY_CLASSES } from '../../../shared/infra/queues.ts';
 
 /** What a batch's own webhook_url receives unless webhook_events says otherwise. */
 export const DEFAULT_BATCH_WEBHOOK_EVENTS = ['batch.completed'] as const;
@@ -13,6 +14,7 @@ export const createBatchBodySchema = z
     webhook_url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Receives `batch.completed` once the last item has ended'),
     webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional().describe('Default `["batch.completed"]`; items send their own job events to their own webhook_url'),
     metadata: metadataSchema.default({}),
+    priority: z.enum(PRIORITY_CLASSES).optional().describe('The priority of every item that does not set its own (default normal)'),
   })
   .strict()
   .meta({ id: 'CreateBatch' });

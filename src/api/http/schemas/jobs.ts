@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { JOB_STAGES, JOB_STATUSES, WEBHOOK_EVENTS } from '../../../shared/jobs/job-record.ts';
 import { audioOptionSchema, jobOptionsSchema } from '../../../shared/jobs/job-options.ts';
 import { PRESETS } from '../../../shared/jobs/presets.ts';
+import { PRIORITY_CLASSES } from '../../../shared/infra/queues.ts';
 
 export const MAX_IMAGES = 50;
 export const MAX_PROMPT_CHARS = 4000;
@@ -32,6 +33,10 @@ export const jobFieldsSchema = z.object({
   webhook_url: httpUrl.optional().describe('Called (Standard Webhooks) when the job changes; https, or http for allow-listed hosts'),
   webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
   metadata: metadataSchema.default({}),
+  priority: z
+    .enum(PRIORITY_CLASSES)
+    .optional()
+    .describe('Queued high jobs start before normal ones, normal before low (default normal; a batch item defaults to its batch\'s); within a class, tenants take turns'),
 });
 
 export const createJobBodySchema = jobFieldsSchema
@@ -71,6 +76,7 @@ export const jobSchema = z
     finished_at: z.string().nullable(),
     expired_at: z.string().nullable().describe('When the job\'s files were deleted (RETENTION_DAYS after it finished); its video and poster then answer 410'),
     attempts: z.number().int(),
+    priority: z.enum(PRIORITY_CLASSES),
     queue_position: z.number().int().nullable().describe('Jobs ahead of this one while it is queued'),
     result: jobResultSchema.nullable(),
     error: jobErrorSchema.nullable(),
