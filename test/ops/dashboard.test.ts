@@ -67,6 +67,14 @@ describe('queue dashboard at /admin/queues (ADMIN_KEY set)', () => {
     expect(queues.find((queue) => queue.name === 'render')?.counts.waiting).toBe(1);
   });
 
+  it("lists the waiting job under the render queue's Waiting tab, which is its only place (every render job carries a priority)", async () => {
+    const response = await get('/admin/queues/api/queues?activeQueue=render&status=waiting&page=1&jobsPerPage=10', ADMIN);
+    const { queues } = (await response.json()) as { queues: { name: string; statuses: string[]; jobs: { id: string }[] }[] };
+    const render = queues.find((queue) => queue.name === 'render');
+    expect(render?.jobs.length).toBe(1);
+    expect(render?.statuses).not.toContain('prioritized');
+  });
+
   it('takes the admin key as a Bearer token too', async () => {
     expect((await get('/admin/queues/api/queues', `Bearer ${ADMIN_KEY}`)).status).toBe(200);
     expect((await get('/admin/queues/api/queues', 'Bearer shop-key')).status).toBe(401);

@@ -1,8 +1,8 @@
 import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyPluginAsync } from 'fastify';
+import { DashboardQueueAdapter } from '../dashboard-queue-adapter.ts';
 
 export const DASHBOARD_PATH = '/admin/queues';
 
@@ -16,7 +16,7 @@ export const queueDashboard: FastifyPluginAsync<{ queues: readonly Queue[] }> = 
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(DASHBOARD_PATH);
   createBullBoard({
-    queues: queues.map((queue) => new BullMQAdapter(queue, { readOnlyMode: true, allowRetries: false })),
+    queues: queues.map((queue) => new DashboardQueueAdapter(queue, { readOnlyMode: true, allowRetries: false })),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'i2v queues', hideDocsLink: true } },
   });
