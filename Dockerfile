@@ -14,7 +14,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # ffmpeg children and forwards SIGTERM, so workers hand their jobs back on stop.
 FROM node:24-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core tini \
+ && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core fonts-noto-cjk tini \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 ENV NODE_ENV=production \

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startApi } from '../src/api/server.ts';
 import { startEngine } from '../src/engine/app.ts';
-import { loadConfig } from '../src/shared/infra/config.ts';
+import { engineRedisPrefixOf, loadConfig } from '../src/shared/infra/config.ts';
 import { createLogger } from '../src/shared/infra/logger.ts';
 import { runProcess } from '../src/shared/infra/process.ts';
 import { spawnWorker, stopWorker } from '../test/helpers/worker-process.ts';
@@ -28,9 +28,10 @@ const config = loadConfig({
   PORT: '0',
   LOG_LEVEL: 'silent',
   RATE_LIMIT_PER_MINUTE: '1000000',
+  RENDER_CACHE: 'false',
 });
 const logger = createLogger({ level: 'silent' });
-const engine = await startEngine({ dataDir: path.join(dir, 'engine'), logger, faults: true, noTextRate: 0.3, renderConcurrency: 2 });
+const engine = await startEngine({ dataDir: path.join(dir, 'engine'), logger, redis: config, redisPrefix: engineRedisPrefixOf(config), faults: true, noTextRate: 0.3, renderConcurrency: 2 });
 const api = await startApi(config, logger, engine.url);
 const photoPath = path.join(dir, 'p.jpg');
 await runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=640x480', '-frames:v', '1', photoPath]);

@@ -1,7 +1,9 @@
 /**
  * The fault drill: 50 URL jobs through 2 API processes, 3 worker processes and
- * the engine process while workers are SIGKILLed every few seconds, the engine
- * and Redis are SIGKILLed and restarted once each, and half the photos come
+ * 2 engine processes (one backend: one Redis prefix, one ENGINE_DIR; ENGINES=1
+ * for one) while workers are SIGKILLed every few seconds, an engine (mid-render:
+ * its renders are taken over by the other) and Redis are SIGKILLed and
+ * restarted once each, and half the photos come
  * from a server that closes the socket right after the body (the other half
  * from Python's http.server). Every photo has its own pair of colours, so each
  * video is checked against its own input. Prints jobs lost, stuck, duplicated
@@ -19,6 +21,7 @@ import { RedisServer } from './lib/redis-server.ts';
 import { writeResults } from './lib/results.ts';
 
 const JOBS = Number(process.env.JOBS ?? 50);
+const ENGINES = Number(process.env.ENGINES ?? 2);
 const WORKERS = 3;
 const APIS = 2;
 const WORKER_KILL_EVERY_MS = [3_000, 6_000] as const;
@@ -70,10 +73,10 @@ const photoUrl = (i: number) => `${(i % 2 === 0 ? closingPeer : pythonPeer).url}
 // ---- the fleet: every process it did not kill itself and exits is a crash
 const redis = new RedisServer(await freePort(), path.join(dir, 'redis'));
 await redis.start();
-const enginePort = await freePort();
-const engineUrl = `http://127.0.0.1:${enginePort}`;
+const enginePorts = await Promise.all(Array.from({ length: ENGINES }, () => freePort()));
+const engineUrls = enginePorts.map((port) => `http://127.0.0.1:${port}`);
 const env = (extra: Record<string, string>) =>
-  baseEnv(`drill-${runId}`, path.join(dir, 'storage'), { REDIS_URL: redis.url, BACKEND_URL: engineUrl, RATE_LIMIT_PER_MINUTE: '1000000', ...extra });
+  baseEnv(`drill-${runId}`, path.join(dir, 'storage'), { REDIS_URL: redis.url, BACKEND_URL: engineUrls[0]!, RATE_LIMIT_PER_MINUTE: '1000000', ...extra });
 
 interface Member {
   name: string;
@@ -103,20 +106,27 @@ async function kill(member: Member): Promise<void> {
 }
 const logFile = (name: string) => path.join(logDir, `${name}.log`);
 
-const engine: Member = {
-  name: 'engine',
+// every engine on the drill's prefix (<REDIS_PREFIX>:engine) and one folder: one backend
+const engines: Member[] = enginePorts.map((port, i) => ({
+  name: `engine-${i}`,
   killing: false,
-  start: () => spawnI2v('engine', env({ ENGINE_PORT: String(enginePort), ENGINE_DIR: path.join(dir, 'engine'), ENGINE_FAULTS: '1', ENGINE_RENDER_CONCURRENCY: '2' }), { logFile: logFile('engine') }),
-};
-launch(engine);
-await waitForHttp(`${engineUrl}/_engine/renders`);
+  start: () =>
+    spawnI2v('engine', env({ ENGINE_PORT: String(port), ENGINE_DIR: path.join(dir, 'engine'), ENGINE_FAULTS: '1', ENGINE_RENDER_CONCURRENCY: '2' }), {
+      logFile: logFile(`engine-${i}`),
+    }),
+}));
+const engine = engines[0]!;
+for (const member of engines) launch(member);
+await Promise.all(engineUrls.map((url) => waitForHttp(`${url}/_engine/renders`)));
 const apiPorts = await Promise.all(Array.from({ length: APIS }, () => freePort()));
 const apis: Member[] = apiPorts.map((port, i) => ({
   name: `api-${i}`,
   killing: false,
   start: () => spawnI2v('api', env({ PORT: String(port), HOST: '127.0.0.1' }), { logFile: logFile(`api-${i}`) }),
 }));
+// every worker lists every engine (one list: workers share the backend token of one BACKEND_URL), spreads its calls over them and fails over from a dead one
 const workerEnv = env({
+  BACKEND_URL: engineUrls.join(','),
   URL_FETCH_ALLOWLIST: '127.0.0.1',
   WORKER_CONCURRENCY: '2',
   WORKER_LOCK_MS: '3000',
@@ -133,12 +143,16 @@ for (const member of [...apis, ...workers]) launch(member);
 const apiUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
 await Promise.all(apiUrls.map((url) => waitForHttp(`${url}/healthz`)));
 started = Date.now(); // the schedule counts from here
-say(`fleet up: redis :${redis.port}, engine :${enginePort}, ${APIS} APIs, ${WORKERS} workers`);
+say(`fleet up: redis :${redis.port}, ${ENGINES} engines :${enginePorts.join(', :')}, ${APIS} APIs, ${WORKERS} workers`);
 
-// ---- renders the engine knows, per life of the engine (a restart forgets them)
+// ---- renders the backend knows (in Redis: they outlive an engine's restart)
 const completedRenders: Map<string, Set<string>>[] = [new Map()];
 async function sampleRenders(): Promise<void> {
-  const reply = await fetch(`${engineUrl}/_engine/renders`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+  let reply: Response | undefined;
+  for (const url of engineUrls) {
+    reply = await fetch(`${url}/_engine/renders`, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+    if (reply?.ok) break;
+  }
   if (!reply?.ok) return;
   const { data } = (await reply.json()) as { data: { renders: { id: string; status: string }[] } };
   const life = completedRenders.at(-1)!;
@@ -196,9 +210,8 @@ async function faultTick(): Promise<void> {
     engineRestarted = true;
     await sampleRenders();
     await kill(engine);
-    completedRenders.push(new Map());
     launch(engine);
-    say('SIGKILL engine, started again');
+    say(`SIGKILL ${engine.name}, started again`);
   }
   if (!redisRestarted && elapsed() >= REDIS_RESTART_AT_MS) {
     redisRestarted = true;
@@ -262,6 +275,7 @@ const figures = {
   jobs: JOBS,
   api_processes: APIS,
   worker_processes: WORKERS,
+  engine_processes: ENGINES,
   worker_sigkills: workerKills,
   engine_restarts: engineRestarted ? 1 : 0,
   redis_restarts: redisRestarted ? 1 : 0,
@@ -280,7 +294,7 @@ const figures = {
 const clean = figures.lost + figures.stuck + figures.duplicated_renders + figures.wrong_outputs + figures.process_crashes === 0 && succeeded === JOBS;
 process.stdout.write(
   `\nfault drill: ${JOBS} URL jobs (half from a connection-closing server, half from python3 -m http.server), ` +
-    `${APIS} APIs, ${WORKERS} workers; ${workerKills} worker SIGKILLs, engine and redis-server SIGKILLed and restarted once each; ${figures.seconds} s\n` +
+    `${APIS} APIs, ${WORKERS} workers, ${ENGINES} engines; ${workerKills} worker SIGKILLs, an engine and redis-server SIGKILLed and restarted once each; ${figures.seconds} s\n` +
     `  succeeded ${succeeded}  failed ${JOBS - succeeded - figures.lost - figures.stuck}${failedCodes.size ? ` (${[...failedCodes].map(([c, n]) => `${c} ${n}`).join(', ')})` : ''}\n` +
     `  lost ${figures.lost}  stuck ${figures.stuck}  duplicated renders ${figures.duplicated_renders}  wrong outputs ${figures.wrong_outputs}  process crashes ${figures.process_crashes}\n` +
     `  submissions refused then retried: ${[...refusals].map(([why, n]) => `${why} ×${n}`).join(', ') || 'none'}\n`,
@@ -288,7 +302,7 @@ process.stdout.write(
 if (wrong.length || duplicated.length || crashes.length) process.stdout.write(`  details: ${JSON.stringify(figures.details)}\n`);
 process.stdout.write(`  results: ${await writeResults('faults', figures)}\n`);
 
-for (const member of [engine, ...apis, ...workers]) await kill(member);
+for (const member of [...engines, ...apis, ...workers]) await kill(member);
 await redis.kill();
 await Promise.all([closingPeer.close(), pythonPeer.close()]);
 if (clean) await rm(dir, { recursive: true, force: true });

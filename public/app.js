@@ -63,6 +63,7 @@ function describe(job) {
   if (job.status === 'queued') return job.queue_position ? `queued — ${job.queue_position} ahead` : 'queued';
   if (job.status === 'running') return `${job.stage} — ${job.progress}%`;
   if (job.status === 'failed' && job.error) return `failed — ${job.error.code}: ${job.error.message}`;
+  if (job.status === 'succeeded' && job.result?.cached) return 'succeeded — copied from an earlier identical job (nothing rendered)';
   return job.status;
 }
 
@@ -190,14 +191,26 @@ function jobForm() {
   for (const file of $('images').files) form.append('images', file, file.name);
   const music = $('audio').files[0];
   if (music) form.append('audio', music, music.name);
+  const logo = $('logo').files[0];
+  if (logo) form.append('logo', logo, logo.name);
   form.append('preset', $('preset').value);
   const prompt = $('prompt').value.trim();
   if (prompt) form.append('prompt', prompt);
   const options = { motion: $('motion').value, aspect_ratio: $('aspect').value, resolution: $('resolution').value };
+  // a platform preset sets the aspect ratio (and refuses one it does not take)
+  const platform = $('platform').value;
+  if (platform) {
+    options.platform = platform;
+    delete options.aspect_ratio;
+  }
   const duration = $('duration').valueAsNumber;
   if (Number.isFinite(duration)) options.duration_s = duration;
   const caption = $('caption').value.trim();
   if (caption) options.text = [{ text: caption, start_s: 0, end_s: options.duration_s ?? MAX_DURATION_S }];
+  if ($('no-cache').checked) options.cache = false;
+  if (logo) options.logo = { corner: $('logo-corner').value };
+  const badge = $('badge').value.trim();
+  if (badge) options.badge = { text: badge };
   form.append('options', JSON.stringify(options));
   return form;
 }

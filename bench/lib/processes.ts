@@ -28,6 +28,8 @@ export function baseEnv(prefix: string, storageDir: string, extra: Record<string
     REDIS_PREFIX: prefix,
     STORAGE_DIR: storageDir,
     LOG_LEVEL: 'info',
+    // benchmarks send the same work again and again to measure rendering it: the render cache would answer all but the first
+    RENDER_CACHE: 'false',
     ...extra,
   };
 }

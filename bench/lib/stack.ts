@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { JobRecords, type JobRecord } from '../../src/shared/jobs/job-record.ts';
+import { DEV_TENANT } from '../../src/shared/infra/config.ts';
 import { RENDER_QUEUE } from '../../src/shared/infra/queues.ts';
 import type { Redis } from 'ioredis';
 import { createRedis } from '../../src/shared/infra/redis.ts';
@@ -19,26 +20,44 @@ export interface StackOptions {
   workerEnv?: Record<string, string>;
   /** node flags of the workers, e.g. --cpu-prof */
   workerNodeArgs?: (index: number) => string[];
+  /** engine processes sharing one Redis prefix and one folder, all listed in BACKEND_URL (default 1) */
+  engines?: number;
+  /** `benchmark`: renders skip ffmpeg and copy a pre-made clip (the default); `ffmpeg`: real renders */
+  renders?: 'benchmark' | 'ffmpeg';
+}
+
+/** What a job of the stack renders unless told otherwise: a 1 s square 720p clip of the stack's photo. */
+export const SMALL_CLIP = { duration_s: 1, resolution: '720p', aspect_ratio: '1:1' } as const;
+
+export interface SubmitOptions {
+  /** the tenant's key (API_KEYS in `env`); default the development key */
+  apiKey?: string;
+  options?: Record<string, unknown>;
+  priority?: 'high' | 'normal' | 'low';
 }
 
 /**
  * The whole service as separate processes on this machine: the embedded
- * engine in benchmark mode (renders skip ffmpeg), the API, and `workers`
- * worker processes, on one Redis prefix of their own. Logs go to files in
- * the stack's folder, at the default level.
+ * engine (in benchmark mode unless told otherwise: renders skip ffmpeg; one
+ * process or several forming one backend), the API, and `workers` worker
+ * processes, on one Redis prefix of their own. Logs go to files in the
+ * stack's folder, at the default level.
  */
 export class BenchStack {
   readonly workers: BenchProcess[] = [];
   private readonly queue: Queue;
   readonly records: JobRecords;
-  private photoUpload?: string;
+  /** `upload:<id>` of the stack's photo, per API key */
+  private readonly photoUploads = new Map<string, Promise<string>>();
+  /** ffmpeg making the photo, once */
+  private photoFile?: Promise<unknown>;
 
   private constructor(
     readonly dir: string,
     readonly prefix: string,
     readonly redis: Redis,
-    readonly engine: BenchProcess,
-    readonly engineUrl: string,
+    readonly engines: readonly BenchProcess[],
+    readonly engineUrls: readonly string[],
     readonly api: BenchProcess,
     readonly apiUrl: string,
     private readonly env: Record<string, string>,
@@ -47,26 +66,39 @@ export class BenchStack {
     this.records = new JobRecords(redis, prefix);
   }
 
+  /** the first engine process */
+  get engine(): BenchProcess {
+    return this.engines[0] as BenchProcess;
+  }
+
+  get engineUrl(): string {
+    return this.engineUrls[0] as string;
+  }
+
   static async start(options: StackOptions): Promise<BenchStack> {
     const dir = await mkdtemp(path.join(tmpdir(), 'i2v-bench-'));
     const prefix = `bench-${randomBytes(4).toString('hex')}`;
-    const [enginePort, apiPort] = [await freePort(), await freePort()];
-    const engineUrl = `http://127.0.0.1:${enginePort}`;
+    const enginePorts = await Promise.all(Array.from({ length: options.engines ?? 1 }, () => freePort()));
+    const apiPort = await freePort();
+    const engineUrls = enginePorts.map((port) => `http://127.0.0.1:${port}`);
     const env = baseEnv(prefix, path.join(dir, 'storage'), {
-      BACKEND_URL: engineUrl,
+      BACKEND_URL: engineUrls.join(','),
       BACKEND_POLL_INTERVAL_MS: '50',
       RATE_LIMIT_PER_MINUTE: '1000000000',
       ...options.env,
     });
-    const engine = spawnI2v(
-      'engine',
-      { ...env, ENGINE_PORT: String(enginePort), ENGINE_DIR: path.join(dir, 'engine'), ENGINE_BENCHMARK: 'true', ENGINE_FAULTS: 'true' },
-      { logFile: path.join(dir, 'engine.log') },
+    const benchmarkMode = String((options.renders ?? 'benchmark') === 'benchmark');
+    const engines = enginePorts.map((port, i) =>
+      spawnI2v(
+        'engine',
+        { ...env, ENGINE_PORT: String(port), ENGINE_DIR: path.join(dir, 'engine'), ENGINE_BENCHMARK: benchmarkMode, ENGINE_FAULTS: 'true' },
+        { logFile: path.join(dir, `engine-${i}.log`) },
+      ),
     );
     const api = spawnI2v('api', { ...env, PORT: String(apiPort) }, { logFile: path.join(dir, 'api.log') });
     const apiUrl = `http://127.0.0.1:${apiPort}`;
-    await Promise.all([waitForHttp(`${engineUrl}/_engine/stats`), waitForHttp(`${apiUrl}/healthz`)]);
-    const stack = new BenchStack(dir, prefix, createRedis(env.REDIS_URL as string), engine, engineUrl, api, apiUrl, env);
+    await Promise.all([...engineUrls.map((url) => waitForHttp(`${url}/_engine/stats`)), waitForHttp(`${apiUrl}/healthz`)]);
+    const stack = new BenchStack(dir, prefix, createRedis(env.REDIS_URL as string), engines, engineUrls, api, apiUrl, env);
     for (let i = 0; i < options.workers; i++) await stack.startWorker(options.workerEnv, options.workerNodeArgs?.(i) ?? []);
     return stack;
   }
@@ -83,30 +115,39 @@ export class BenchStack {
     throw new Error(`worker did not start; see ${logFile}`);
   }
 
-  /** What the engine logged (its benchmark-mode warning). */
+  /** What the first engine logged (its benchmark-mode warning). */
   engineLog(): Promise<string> {
-    return readFile(path.join(this.dir, 'engine.log'), 'utf8');
+    return readFile(path.join(this.dir, 'engine-0.log'), 'utf8');
   }
 
-  /** One small photo, uploaded once; jobs refer to it as `upload:<id>`. */
-  async photo(): Promise<string> {
-    if (this.photoUpload) return this.photoUpload;
+  /** One small photo, uploaded once per API key; jobs refer to it as `upload:<id>`. */
+  photo(apiKey: string = DEV_TENANT.key): Promise<string> {
+    let upload = this.photoUploads.get(apiKey);
+    if (!upload) {
+      upload = this.uploadPhoto(apiKey);
+      this.photoUploads.set(apiKey, upload);
+    }
+    return upload;
+  }
+
+  private async uploadPhoto(apiKey: string): Promise<string> {
     const file = path.join(this.dir, 'photo.jpg');
-    await runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-frames:v', '1', file]);
+    this.photoFile ??= runProcess('ffmpeg', ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=1', '-frames:v', '1', file]);
+    await this.photoFile;
     const form = new FormData();
     form.append('file', new Blob([await readFile(file)], { type: 'image/jpeg' }), 'photo.jpg');
-    const response = await fetch(`${this.apiUrl}/v1/uploads`, { method: 'POST', headers: { authorization: 'Bearer dev-key' }, body: form });
+    const response = await fetch(`${this.apiUrl}/v1/uploads`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}` }, body: form });
     if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
-    this.photoUpload = `upload:${((await response.json()) as { data: { id: string }[] }).data[0]?.id}`;
-    return this.photoUpload;
+    return `upload:${((await response.json()) as { data: { id: string }[] }).data[0]?.id}`;
   }
 
   /** POST /v1/jobs for one job of the photo; returns the 202's body and when it arrived. */
-  async submit(): Promise<{ id: string; createdAt: string; acceptedAt: number }> {
+  async submit(submit: SubmitOptions = {}): Promise<{ id: string; createdAt: string; acceptedAt: number }> {
+    const apiKey: string = submit.apiKey ?? DEV_TENANT.key;
     const response = await fetch(`${this.apiUrl}/v1/jobs`, {
       method: 'POST',
-      headers: { authorization: 'Bearer dev-key', 'content-type': 'application/json' },
-      body: JSON.stringify({ images: [await this.photo()], options: { duration_s: 1, resolution: '720p', aspect_ratio: '1:1' } }),
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ images: [await this.photo(apiKey)], options: submit.options ?? SMALL_CLIP, ...(submit.priority && { priority: submit.priority }) }),
     });
     const acceptedAt = Date.now();
     if (response.status !== 202) throw new Error(`POST /v1/jobs answered ${response.status}: ${await response.text()}`);
@@ -115,12 +156,12 @@ export class BenchStack {
   }
 
   /** `count` jobs, `inFlight` requests at a time; their ids in order. */
-  async submitMany(count: number, inFlight = 20): Promise<string[]> {
+  async submitMany(count: number, inFlight = 20, submit: SubmitOptions = {}): Promise<string[]> {
     const ids: string[] = new Array(count);
     let next = 0;
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
-        for (let i = next++; i < count; i = next++) ids[i] = (await this.submit()).id;
+        for (let i = next++; i < count; i = next++) ids[i] = (await this.submit(submit)).id;
       }),
     );
     return ids;
@@ -162,7 +203,7 @@ export class BenchStack {
 
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((worker) => worker.stop()));
-    await Promise.all([this.api.stop(), this.engine.stop()]);
+    await Promise.all([this.api.stop(), ...this.engines.map((engine) => engine.stop())]);
     await this.queue.close();
     await dropPrefix(this.redis, this.prefix);
     this.redis.disconnect();

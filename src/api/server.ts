@@ -14,6 +14,7 @@ import type { Storage } from '../shared/storage/storage.ts';
 import { createWebhookQueue, type WebhookJobData } from '../shared/webhooks/events.ts';
 import { createWebhookParts } from '../shared/webhooks/setup.ts';
 import { TokenRejections } from '../shared/backend/token-rejection.ts';
+import { parseBackendUrls } from '../shared/backend/backend-urls.ts';
 import { buildApi } from './http/app.ts';
 import { BatchSubmission } from './services/batch-submission.ts';
 import { Idempotency } from './services/idempotency.ts';
@@ -21,6 +22,7 @@ import { JobSubmission } from './services/job-submission.ts';
 import { JobWatcher } from './services/job-watcher.ts';
 import { batchRedisWrites } from './services/redis-write-batching.ts';
 import type { ApiServices } from './services/api-services.ts';
+import { TemplateStore } from './services/template-store.ts';
 import { UploadStore } from './services/upload-store.ts';
 
 export interface RunningApi {
@@ -28,7 +30,7 @@ export interface RunningApi {
   close(): Promise<void>;
 }
 
-async function answers(url: string): Promise<boolean> {
+async function answers(url: URL): Promise<boolean> {
   try {
     const { body } = await request(url, { method: 'GET', headersTimeout: 2000, bodyTimeout: 2000 });
     await body.dump();
@@ -36,6 +38,12 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Whether any of the backend's URLs answers (calls fail over to it). */
+async function anyAnswers(urls: readonly URL[]): Promise<boolean> {
+  const answered = await Promise.all(urls.map(answers));
+  return answered.includes(true);
 }
 
 /** How long /readyz waits for each check before counting it as down. */
@@ -75,6 +83,7 @@ export function createApiServices(
   const batches = new BatchRecords(redis, config.REDIS_PREFIX);
   const retry = { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
   const tokenRejections = new TokenRejections(redis, config.REDIS_PREFIX);
+  const { urls: backendUrls } = parseBackendUrls(backendUrl);
   return {
     records,
     storage,
@@ -85,13 +94,14 @@ export function createApiServices(
     batchSubmission: new BatchSubmission(submission, records, batches, flows, retry),
     watcher: new JobWatcher(subscriber, records),
     uploads: new UploadStore(redis, config.REDIS_PREFIX),
+    templates: new TemplateStore(redis, config.REDIS_PREFIX, config.TEMPLATES_MAX_PER_TENANT),
     webhooks: createWebhookParts(config, redis, records, webhookQueue, logger.child({ component: 'webhooks' }), storage),
     queuePosition: (jobId) => queuePosition(redis, config.REDIS_PREFIX, jobId),
     announceCancel: async (jobId) => void (await redis.publish(cancelChannel(config.REDIS_PREFIX), jobId)),
     readiness: async () => {
       const [redisUp, backendUp, tokenRejection] = await Promise.all([
         within(READY_CHECK_MS, redis.ping().then((r) => r === 'PONG', () => false), false),
-        within(READY_CHECK_MS, answers(backendUrl), false),
+        within(READY_CHECK_MS, anyAnswers(backendUrls), false),
         within(READY_CHECK_MS, tokenRejections.read().catch(() => undefined), undefined),
       ]);
       return { redis: redisUp, backend: backendUp, tokenRejection };

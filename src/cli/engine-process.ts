@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Config } from '../shared/infra/config.ts';
+import { engineRedisPrefixOf, type Config } from '../shared/infra/config.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { startEngine } from '../engine/app.ts';
 
@@ -10,6 +10,8 @@ export async function startEngineProcess(config: Config, logger: Logger): Promis
     port: config.ENGINE_PORT,
     dataDir: path.resolve(config.ENGINE_DIR),
     logger,
+    redis: config,
+    redisPrefix: engineRedisPrefixOf(config),
     staticTokens: config.NEMO_TOKEN ? [config.NEMO_TOKEN] : [],
     urlFetchAllowlist: config.URL_FETCH_ALLOWLIST,
     maxUploadBytes: config.MAX_UPLOAD_MB * 1024 * 1024,

@@ -8,7 +8,8 @@ import { resolveEngineOptions, type EngineOptions } from './options.ts';
 import { benchmarkRenderFile } from './render/benchmark-clip.ts';
 import { ENDPOINT_OF_ROUTE, Faults } from './protocol/faults.ts';
 import { EngineHousekeeping } from './store/housekeeping.ts';
-import { RenderRunner } from './render/render-runner.ts';
+import { renderWithFfmpeg } from './render/render-runner.ts';
+import { RenderQueue } from './render/render-queue.ts';
 import { adminRoutes } from './protocol/routes/admin.ts';
 import { authRoutes } from './protocol/routes/auth.ts';
 import { creditRoutes } from './protocol/routes/credits.ts';
@@ -18,46 +19,64 @@ import { runSseRoutes } from './protocol/routes/run-sse.ts';
 import { sessionRoutes } from './protocol/routes/sessions.ts';
 import { stateRoutes } from './protocol/routes/state.ts';
 import { uploadRoutes } from './protocol/routes/upload.ts';
-import { createMemoryStore } from './store/memory-store.ts';
+import { EngineKeys } from './store/engine-keys.ts';
+import { createRedisStore } from './store/redis-store.ts';
+import { createRedis, logConnectionState } from '../shared/infra/redis.ts';
 
 export type { EngineOptions, Dialect } from './options.ts';
 
-/** The embedded backend: the upstream protocol over in-memory state, files on disk and ffmpeg. Not listening. */
+/** The embedded backend: the upstream protocol over state in Redis, files on a (shared) disk and ffmpeg. Not listening. */
 export async function buildEngine(options: EngineOptions): Promise<FastifyInstance> {
   const resolved = resolveEngineOptions(options);
   const dirs = engineDirs(resolved.dataDir);
   await mkdir(dirs.rendersDir, { recursive: true });
-  const store = createMemoryStore(resolved);
+  const keys = new EngineKeys(resolved.redisPrefix);
+  const connect = () => createRedis(resolved.redis);
+  const redis = connect();
+  logConnectionState(redis, resolved.logger, 'engine store');
+  const store = createRedisStore(redis, keys, resolved);
+  await store.accounts.openStatic(resolved.staticTokens, resolved.initialCredits);
   const housekeeping = new EngineHousekeeping(store, dirs, { ttlMs: resolved.ttlMs, maxBytes: resolved.maxDiskBytes }, resolved.logger.child({ component: 'housekeeping' }));
   const rendererLogger = resolved.logger.child({ component: 'renderer' });
   if (resolved.benchmark) {
     rendererLogger.warn('BENCHMARK MODE (ENGINE_BENCHMARK): renders skip ffmpeg and every one answers with the same pre-made 1 s test clip; never use this in production');
   }
+  const renderQueue = await RenderQueue.start({
+    renders: store.renders,
+    connect,
+    publisher: redis,
+    prefix: keys.prefix,
+    cancelChannel: keys.cancelChannel,
+    concurrency: resolved.renderConcurrency,
+    ...dirs,
+    logger: rendererLogger,
+    renderFile: resolved.benchmark ? await benchmarkRenderFile(resolved.dataDir) : renderWithFfmpeg,
+    onSettled: () => void housekeeping.sweep().catch(() => undefined),
+  });
   const ctx: EngineContext = {
     options: resolved,
-    ...store,
+    store,
+    accounts: store.accounts,
+    sessions: store.sessions,
+    renders: store.renders,
     housekeeping,
-    faults: new Faults(),
-    runner: new RenderRunner(
-      dirs.rendersDir,
-      resolved.renderConcurrency,
-      rendererLogger,
-      resolved.benchmark ? await benchmarkRenderFile(resolved.dataDir) : undefined,
-      () => void housekeeping.sweep(),
-    ),
+    faults: new Faults(redis, keys.faults),
+    renderQueue,
     ...dirs,
   };
 
   const app = Fastify({ loggerInstance: resolved.logger as FastifyBaseLogger });
   await app.register(multipart);
-  app.addHook('onRequest', async (request) => {
-    const endpoint = ENDPOINT_OF_ROUTE[`${request.method} ${request.routeOptions.url}`];
-    const fault = endpoint && ctx.faults.take('reply', endpoint);
-    if (!fault) return;
-    request.log.warn({ endpoint, code: fault.code }, 'answering with an injected fault');
-    const headers = fault.retry_after_s === undefined ? undefined : { 'retry-after': String(fault.retry_after_s) };
-    throw new EngineError(fault.code, `injected fault: ${fault.code}`, { headers });
-  });
+  if (resolved.faults) {
+    app.addHook('onRequest', async (request) => {
+      const endpoint = ENDPOINT_OF_ROUTE[`${request.method} ${request.routeOptions.url}`];
+      const fault = endpoint && (await ctx.faults.take('reply', endpoint));
+      if (!fault) return;
+      request.log.warn({ endpoint, code: fault.code }, 'answering with an injected fault');
+      const headers = fault.retry_after_s === undefined ? undefined : { 'retry-after': String(fault.retry_after_s) };
+      throw new EngineError(fault.code, `injected fault: ${fault.code}`, { headers });
+    });
+  }
   await app.register(async (scope) => {
     scope.setErrorHandler(businessErrorHandler(resolved.dialect));
     for (const routes of [authRoutes, sessionRoutes, uploadRoutes, runSseRoutes, stateRoutes, creditRoutes]) routes(scope, ctx);
@@ -71,7 +90,9 @@ export async function buildEngine(options: EngineOptions): Promise<FastifyInstan
   await housekeeping.start();
   app.addHook('onClose', async () => {
     housekeeping.stop();
-    await ctx.runner.close(store.renders.all());
+    // renders running here go back to the queue: another engine (or this one, restarted) finishes them
+    await renderQueue.close();
+    store.close();
   });
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/infra/logger.ts';
+import type { RedisSettings } from '../shared/infra/redis.ts';
 
 /**
  * Which of the reply variants listed in shared/upstream-protocol.md the engine
@@ -24,9 +25,13 @@ export interface Dialect {
 export type PollShape = Dialect['pollShape'];
 
 export interface EngineOptions {
-  /** uploads and renders live under this directory */
+  /** uploads and renders live under this directory: every engine of one backend shares it (ENGINE_DIR) */
   dataDir: string;
   logger: Logger;
+  /** where the engine's state and render queue live: a redis:// URL, or the settings (Sentinel, Cluster, TLS) */
+  redis: string | RedisSettings;
+  /** ENGINE_REDIS_PREFIX: engines on the same prefix (and dataDir) form one backend */
+  redisPrefix: string;
   /** base of cdn_url and outputUrl; derived from each request's protocol and host when unset */
   publicUrl?: string;
   /** tokens accepted besides issued ones (e.g. a configured NEMO_TOKEN) */
@@ -42,7 +47,7 @@ export interface EngineOptions {
   heartbeatMs?: number;
   /** how long the agent "thinks" about an instruction (heartbeats flow meanwhile) */
   agentDelayMs?: number;
-  /** renders that run at once; more wait as `pending` */
+  /** renders this engine process runs at once (ENGINE_RENDER_CONCURRENCY); more wait as `pending` in the render queue */
   renderConcurrency?: number;
   dialect?: Partial<Dialect>;
   /** serve the /_engine admin routes that arm faults and list renders (ENGINE_FAULTS=1); off in production */
@@ -77,6 +82,8 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
   return {
     dataDir: options.dataDir,
     logger: options.logger,
+    redis: options.redis,
+    redisPrefix: options.redisPrefix,
     publicUrl: options.publicUrl?.replace(/\/+$/, ''),
     staticTokens: options.staticTokens?.filter(Boolean) ?? [],
     // a benchmark's thousands of jobs must not run an account out of credits

@@ -15,11 +15,22 @@ export class AttemptRecord {
     readonly jobId: string,
     /** the BullMQ lock token of this attempt */
     readonly owner: string,
+    /** the job's tenant, when the caller has read the record (spares each status write a read) */
+    readonly tenant?: string,
   ) {}
 
-  /** Makes this attempt the job's owner (the `start` event). False when the job's status does not allow it. */
-  take(patch: Partial<JobRecord>): Promise<boolean> {
-    return this.records.transition(this.jobId, 'start', { ...patch, owner: this.owner });
+  /**
+   * Makes this attempt the job's owner (the `start` event): 'refused' when
+   * the job's status does not allow it, 'tenant-busy' (nothing written) when
+   * its tenant runs `tenantMaxRunning` other jobs.
+   */
+  take(patch: Partial<JobRecord>, tenantMaxRunning: number): Promise<'moved' | 'refused' | 'tenant-busy'> {
+    return this.records.start(this.jobId, { ...patch, owner: this.owner }, { tenant: this.tenant, tenantMaxRunning });
+  }
+
+  /** Gives back the tenant's running place when the attempt ends with the job still running (it is retried after a backoff). */
+  async releaseRunning(): Promise<void> {
+    if (this.tenant !== undefined) await this.records.releaseRunning(this.jobId, this.tenant, this.owner);
   }
 
   update(patch: Partial<Omit<JobRecord, 'id' | 'checkpoint'>>): Promise<void> {
@@ -31,7 +42,7 @@ export class AttemptRecord {
   }
 
   transition(event: StatusEvent, patch: Partial<JobRecord> = {}): Promise<boolean> {
-    return this.records.transition(this.jobId, event, patch, this.owner);
+    return this.records.transition(this.jobId, event, patch, this.owner, { tenant: this.tenant });
   }
 
   /** Throws SupersededError unless this attempt still owns the job: called right before a request the backend charges for. */

@@ -59,14 +59,27 @@ export class BatchSessions {
     if (stored && parseSession(stored).sessionId === sessionId) await this.redis.del(key);
   }
 
-  /** Waits for a turn lock (`batchTurn`, `sessionTurn`); the returned function releases it. Renewed while held, freed by expiry if the holder dies. */
-  async takeTurn(key: string, signal: AbortSignal): Promise<() => Promise<void>> {
+  /**
+   * Takes a turn lock (`batchTurn`, `sessionTurn`) if it is free, else
+   * undefined; the returned function releases it. Renewed while held, freed
+   * by expiry if the holder dies.
+   */
+  async tryTurn(key: string): Promise<(() => Promise<void>) | undefined> {
     const owner = randomUUID();
-    while (!(await this.redis.set(key, owner, 'PX', LOCK_TTL_MS, 'NX'))) await sleep(WAIT_STEP_MS, undefined, { signal });
+    if (!(await this.redis.set(key, owner, 'PX', LOCK_TTL_MS, 'NX'))) return undefined;
     const renew = setInterval(() => void this.redis.pexpire(key, LOCK_TTL_MS), LOCK_TTL_MS / 3);
     return async () => {
       clearInterval(renew);
       if ((await this.redis.get(key)) === owner) await this.redis.del(key);
     };
+  }
+
+  /** Waits for a turn lock, holding the caller meanwhile (`tryTurn` without giving up). */
+  async takeTurn(key: string, signal: AbortSignal): Promise<() => Promise<void>> {
+    for (;;) {
+      const release = await this.tryTurn(key);
+      if (release) return release;
+      await sleep(WAIT_STEP_MS, undefined, { signal });
+    }
   }
 }

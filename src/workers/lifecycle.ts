@@ -7,6 +7,9 @@ import type { Storage } from '../shared/storage/storage.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import type { AttemptRecord } from './attempt-record.ts';
 import type { BatchSessions } from './batch-session.ts';
+import { HeldTurns, turnLocks } from './held-turns.ts';
+import type { ParkedJobs, Wait } from './parking.ts';
+import type { RenderCache } from './render-cache/render-cache.ts';
 import type { BackendCall, Stage, StageContext, WorkerSettings } from './stage-context.ts';
 import { connectStage } from './stages/connect.ts';
 import { instructStage } from './stages/instruct.ts';
@@ -16,19 +19,6 @@ import { storeStage } from './stages/store.ts';
 import { uploadStage } from './stages/upload.ts';
 
 export const STAGES: readonly Stage[] = [connectStage, uploadStage, instructStage, renderStage, pollStage, storeStage];
-
-/**
- * The steps that work on a shared session's latest upload or current
- * timeline: one job of the session at a time.
- */
-const SESSION_TURN: ReadonlySet<Stage['step']> = new Set(['upload', 'instruct']);
-
-/** The turn lock a step of the job must hold: jobs of a batch share its session, revisions their parent's. */
-function turnLock(sessions: BatchSessions, job: JobRecord, step: Stage['step']): string | undefined {
-  if (step === 'connect') return job.batchId ? sessions.batchTurn(job.batchId) : undefined;
-  const shared = job.batchId !== undefined || job.parentId !== undefined;
-  return shared && SESSION_TURN.has(step) ? sessions.sessionTurn(job.checkpoint.sessionId as string) : undefined;
-}
 
 /** The share of the job's progress bar each step fills, in percent. */
 const PROGRESS_SPAN: Record<Stage['step'], [number, number]> = {
@@ -48,47 +38,60 @@ export interface LifecycleDeps {
   backendFor(preset: Preset, pinned?: () => BackendTokenKind | undefined): BackendCall;
   settings: WorkerSettings;
   batchSessions: BatchSessions;
+  /** parks a job that cannot start yet and wakes those waiting for what a job frees */
+  parking: ParkedJobs;
+  /** TENANT_MAX_RUNNING (0 = no limit) */
+  tenantMaxRunning: number;
   /** job.started / job.progress / job.succeeded webhooks, enqueued right after the change */
   webhooks: Pick<WebhookEmitter, 'emitJobEvent' | 'emitJobProgress' | 'reconcileJobEvents'>;
+  /** identical work served from earlier jobs' outputs (absent with RENDER_CACHE=false) */
+  renderCache?: RenderCache;
 }
 
 /**
  * Drives one job through the stages, skipping those its checkpoint shows as
  * done, so a job picked up again resumes where it stopped. Every record write
  * goes through `record`, so it stops (SupersededError) once another attempt
- * owns the job.
+ * owns the job. A job that cannot start yet (its session's turn is taken, or
+ * its tenant runs TENANT_MAX_RUNNING jobs) is left queued, untouched, and
+ * what it waits for is returned: the caller parks it (parking.ts) so it does
+ * not hold the worker slot.
  */
-export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, attempt: number, signal: AbortSignal): Promise<void> {
+export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, attempt: number, signal: AbortSignal): Promise<Wait | undefined> {
   signal.throwIfAborted();
   const job = await deps.records.get(record.jobId);
   if (!job) {
     deps.logger.warn({ job_id: record.jobId }, 'no record for queued job; dropping it');
-    return;
+    return undefined;
   }
   const logger = deps.logger.child({ job_id: job.id, tenant: job.tenant, attempt });
-  const started = await record.take({
-    startedAt: job.startedAt ?? new Date().toISOString(),
-    attempts: job.attempts + 1,
-  });
-  if (!started) {
+  const turns = new HeldTurns(deps.batchSessions, (key) => deps.parking.wake({ kind: 'turn', key }), logger);
+  // the locks of its first step are taken before the job starts, so a job that would wait for them is never shown running;
+  // a job that ended meanwhile takes them too, and its release wakes the next waiter (a canceled batch's parked items end one after another);
+  // a job the render cache served has its result and only has to succeed
+  const first = job.checkpoint.servedFrom ? undefined : STAGES.find((stage) => !stage.done(job.checkpoint));
+  const busy = first ? await turns.tryTake(turnLocks(deps.batchSessions, job, first.step)) : undefined;
+  if (busy) return { kind: 'turn', key: busy };
+  // the stage it starts in is written with the start, so a running job never shows the queued stage
+  const started = await record.take({ startedAt: job.startedAt ?? new Date().toISOString(), attempts: job.attempts + 1, ...(first ? { stage: first.name } : {}) }, deps.tenantMaxRunning);
+  if (started !== 'moved') await turns.releaseAll();
+  if (started === 'tenant-busy') return { kind: 'tenant', tenant: job.tenant };
+  if (started === 'refused') {
     logger.info({ status: job.status }, 'job is no longer runnable; skipping it');
     // a worker that died between a terminal status write and its webhook left the event unsent; the id makes this a no-op otherwise
     await deps.webhooks.reconcileJobEvents(job.id);
-    return;
+    return undefined;
   }
   await deps.webhooks.emitJobEvent(JOB_LIFECYCLE.start.webhook, job);
 
-  let turn: { key: string; end: () => Promise<void> } | undefined;
   try {
-    for (const stage of STAGES) {
+    // the cache is looked up only before any work at the backend (a resumed job does not repeat what it has done)
+    const [storeFrom, storeTo] = PROGRESS_SPAN.store;
+    const served =
+      Boolean(job.checkpoint.servedFrom) || (first === STAGES[0] && (await deps.renderCache?.serve(stageContext(deps, record, job, logger, signal, storeFrom, storeTo))));
+    for (const stage of served ? [] : STAGES) {
       if (stage.done(job.checkpoint)) continue;
-      const key = turnLock(deps.batchSessions, job, stage.step);
-      if (turn && turn.key !== key) {
-        const { end } = turn;
-        turn = undefined;
-        await end();
-      }
-      if (key && !turn) turn = { key, end: await deps.batchSessions.takeTurn(key, signal) };
+      await turns.holdOnly(turnLocks(deps.batchSessions, job, stage.step), signal);
       const [from, to] = PROGRESS_SPAN[stage.step];
       await record.update({ stage: stage.name, progress: from });
       await deps.webhooks.emitJobProgress(job);
@@ -100,13 +103,15 @@ export async function runLifecycle(deps: LifecycleDeps, record: AttemptRecord, a
       logger.info({ stage: stage.name, step: stage.step, ms: Math.round(ms) }, 'stage finished');
     }
   } finally {
-    await turn?.end();
+    await turns.releaseAll();
   }
   const succeeded = await record.transition('succeed', { finishedAt: new Date().toISOString() });
   logger.info({ stage: 'done', recorded: succeeded }, succeeded ? 'job succeeded' : 'job finished after it was canceled');
   if (succeeded) metrics.jobs.inc({ preset: job.preset, status: JOB_LIFECYCLE.succeed.metric });
+  if (succeeded) await deps.renderCache?.remember(job, logger);
   if (succeeded) await deps.webhooks.emitJobEvent(JOB_LIFECYCLE.succeed.webhook, job);
   else await deps.webhooks.reconcileJobEvents(job.id);
+  return undefined;
 }
 
 function stageContext(deps: LifecycleDeps, record: AttemptRecord, job: JobRecord, logger: Logger, signal: AbortSignal, from: number, to: number): StageContext {

@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import { skillForPreset } from '../shared/backend/attribution.ts';
+import { BackendUrls } from '../shared/backend/backend-urls.ts';
 import { BackendClient } from '../shared/backend/client.ts';
 import type { Config } from '../shared/infra/config.ts';
 import { BatchRecords } from '../shared/jobs/batch-record.ts';
@@ -7,7 +8,7 @@ import { batchView } from '../shared/jobs/batch-view.ts';
 import { JobRecords } from '../shared/jobs/job-record.ts';
 import type { Logger } from '../shared/infra/logger.ts';
 import { PRESETS, type Preset } from '../shared/jobs/presets.ts';
-import { cancelChannel } from '../shared/infra/queues.ts';
+import { cancelChannel, createRenderQueue } from '../shared/infra/queues.ts';
 import { createRedis, logConnectionState, logQueueErrors } from '../shared/infra/redis.ts';
 import { AdminKey } from '../shared/infra/admin-key.ts';
 import { openQueueSet } from '../shared/infra/queue-set.ts';
@@ -23,6 +24,10 @@ import { CreditsCache } from '../shared/backend/credits-cache.ts';
 import { BatchSessions } from './batch-session.ts';
 import { Cancellation } from './cancellation.ts';
 import { createRenderWorker } from './render-worker.ts';
+import { ParkedJobs } from './parking.ts';
+import { RenderCacheIndex, storedFilesTtlS } from './render-cache/cache-index.ts';
+import { backendIdentity } from './render-cache/cache-key.ts';
+import { RenderCache } from './render-cache/render-cache.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { startRetention } from './retention.ts';
 import { startWatchdog } from './watchdog.ts';
@@ -39,11 +44,13 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const redis = createRedis(config);
   logConnectionState(redis, logger, 'worker');
   const connections = new Agent({ keepAliveTimeout: 30_000 });
+  // one set of URLs for every client, so that all of them learn which URLs answer
+  const backendUrls = new BackendUrls(backendUrl, { cooldownMs: config.BACKEND_URL_COOLDOWN_S * 1000 });
   const clients = new Map(
     PRESETS.map((preset) => [
       preset,
       new BackendClient({
-        baseUrl: backendUrl,
+        baseUrl: backendUrls,
         skill: skillForPreset(preset, config.SKILL_VERSION, config.SKILL_PLATFORM),
         dispatcher: connections,
         timeouts: { sseIdleMs: config.SSE_IDLE_TIMEOUT_S * 1000 },
@@ -71,6 +78,10 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const cancelSubscriber = createRedis(config);
   logConnectionState(cancelSubscriber, logger, 'worker-cancel');
   const cancellation = await Cancellation.listen(cancelSubscriber, cancelChannel(config.REDIS_PREFIX));
+  const retry = { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
+  // the queue parked jobs are promoted through (a job waiting for its tenant's place or its session's turn)
+  const parkingQueue = createRenderQueue(redis, config.REDIS_PREFIX, retry);
+  const parking = new ParkedJobs(redis, records, parkingQueue, config.TENANT_MAX_RUNNING, logger.child({ component: 'parking' }));
   const worker = createRenderWorker(
     {
       records,
@@ -86,7 +97,12 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
         landingWaitMs: config.INSTRUCTION_LANDING_WAIT_S * 1000,
       },
       batchSessions: new BatchSessions(redis, batches, config.REDIS_PREFIX),
+      parking,
+      tenantMaxRunning: config.TENANT_MAX_RUNNING,
       webhooks: webhooks.emitter,
+      renderCache: config.RENDER_CACHE
+        ? new RenderCache(new RenderCacheIndex(redis, config.REDIS_PREFIX, storedFilesTtlS(config.RETENTION_DAYS, config.HISTORY_DAYS)), records, backendIdentity(backendUrl))
+        : undefined,
     },
     {
       connection: redis,
@@ -123,7 +139,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
   const watchdog = await startWatchdog(
     redis,
     config.REDIS_PREFIX,
-    { records, batches, logger, webhooks: webhooks.emitter, retry: { attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS } },
+    { records, batches, logger, webhooks: webhooks.emitter, retry, parking },
     config.WATCHDOG_INTERVAL_S * 1000,
   );
   const retention = await startRetention(
@@ -149,13 +165,13 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
     { connection: redis, prefix: config.REDIS_PREFIX },
   );
   await deliveries.waitUntilReady();
-  logQueueErrors(logger, worker, batchWorker, deliveries, webhookQueue);
+  logQueueErrors(logger, worker, batchWorker, deliveries, webhookQueue, parkingQueue);
   // loadConfig refuses METRICS_PORT without ADMIN_KEY
   const metricsServer =
     config.METRICS_PORT === undefined || !config.ADMIN_KEY
       ? undefined
       : await startMetricsServer({ host: config.HOST, port: config.METRICS_PORT, adminKey: new AdminKey(config.ADMIN_KEY), queues: openQueueSet(redis, config.REDIS_PREFIX) });
-  logger.info({ backend: backendUrl, concurrency: config.WORKER_CONCURRENCY, metrics: metricsServer?.url }, 'worker ready');
+  logger.info({ backend: backendUrls.describe(), concurrency: config.WORKER_CONCURRENCY, metrics: metricsServer?.url }, 'worker ready');
   return {
     metricsUrl: metricsServer?.url,
     /** Stops taking jobs; running ones get SHUTDOWN_GRACE_S to finish, then are stopped where they are and retried by another worker from their checkpoints. */
@@ -168,6 +184,7 @@ export async function startWorker(config: Config, logger: Logger, backendUrl: st
       await batchWorker.close();
       await deliveries.close();
       await webhookQueue.close();
+      await parkingQueue.close();
       creditsRefresh.stop();
       redis.off('ready', reschedule);
       await watchdog.close();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import { SupersededError, type BackendTokenKind } from '../shared/jobs/job-record.ts';
 import { JOB_LIFECYCLE } from '../shared/jobs/job-lifecycle.ts';
 import { metrics } from '../shared/infra/metrics/registry.ts';
@@ -11,6 +11,7 @@ import { classifyError, type ClassifyContext } from './classify.ts';
 import { JobDeadline } from './job-deadline.ts';
 import { runLifecycle, type LifecycleDeps } from './lifecycle.ts';
 import { checkpointAfterSessionLoss } from './session-loss.ts';
+import type { Wait } from './parking.ts';
 
 export interface RenderWorkerOptions {
   connection: ConnectionOptions;
@@ -55,11 +56,13 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
   const process = async (bullJob: Job<RenderJobData>, token?: string, bullSignal?: AbortSignal) => {
     const { jobId } = bullJob.data;
     const attempt = bullJob.attemptsMade + 1;
-    const deadline = new JobDeadline((await deps.records.get(jobId))?.startedAt, options.jobTimeoutS);
+    const current = await deps.records.get(jobId);
+    const deadline = new JobDeadline(current?.startedAt, options.jobTimeoutS);
     const signal = options.cancellation.start(jobId, bullSignal ? AbortSignal.any([bullSignal, deadline.signal]) : deadline.signal);
-    const owned = new AttemptRecord(deps.records, jobId, token ?? randomUUID());
+    const owned = new AttemptRecord(deps.records, jobId, token ?? randomUUID(), current?.tenant);
+    let waits: Wait | undefined;
     try {
-      await attemptJob(bullJob, owned, attempt, signal, deadline);
+      waits = await attemptJob(bullJob, owned, attempt, signal, deadline);
     } catch (error) {
       if (!(error instanceof SupersededError)) throw error;
       // BullMQ refuses to finish the job with this attempt's stale lock, so returning changes nothing either
@@ -67,13 +70,26 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
     } finally {
       deadline.clear();
       options.cancellation.finish(jobId);
+      if (!waits && current) await releaseTenantPlace(owned, current.tenant);
     }
+    if (!waits) return;
+    // the job gives its slot back and waits, still queued, in BullMQ's delayed set; DelayedError uses up no attempt
+    deps.logger.debug({ job_id: jobId, waits }, 'job waits for its turn without holding a worker slot');
+    await deps.parking.park(bullJob, owned.owner, waits);
+    throw new DelayedError();
+  };
+
+  /** Every way an attempt ends frees its tenant's running place (status changes away from running free it too) and wakes the tenant's next parked job. */
+  const releaseTenantPlace = async (owned: AttemptRecord, tenant: string) => {
+    if (deps.tenantMaxRunning <= 0) return;
+    await owned.releaseRunning();
+    await deps.parking.wake({ kind: 'tenant', tenant });
   };
 
   const attemptJob = async (bullJob: Job<RenderJobData>, owned: AttemptRecord, attempt: number, signal: AbortSignal, deadline: JobDeadline) => {
     const { jobId } = bullJob.data;
     try {
-      await runLifecycle(deps, owned, attempt, signal);
+      return await runLifecycle(deps, owned, attempt, signal);
     } catch (error) {
       if (error instanceof SupersededError) throw error;
       const record = await deps.records.get(jobId);
@@ -83,7 +99,7 @@ export function createRenderWorker(deps: LifecycleDeps, options: RenderWorkerOpt
         metrics.jobs.inc({ preset: record.preset, status: JOB_LIFECYCLE.cancel.metric });
         await cancelBackendRender(deps, jobId);
         await deps.webhooks.reconcileJobEvents(jobId); // in case the API stopped between the cancel and its webhook
-        return;
+        return undefined;
       }
       if (deadline.passed) await cancelBackendRender(deps, jobId);
       const outcome = deadline.passed ? { action: 'fail' as const, error: deadline.error() } : classifyError(error, await options.classifyContext(record?.checkpoint.sessionToken));

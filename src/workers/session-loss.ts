@@ -30,6 +30,7 @@ export function checkpointAfterSessionLoss(checkpoint: Checkpoint): Checkpoint {
     ...session,
     instruction: undefined,
     draft: undefined,
+    draftJson: undefined,
     draftFiles: undefined,
     renderId: undefined,
     renderAttempt: undefined,

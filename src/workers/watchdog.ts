@@ -8,29 +8,41 @@ import { BATCH_QUEUE, createRenderQueue, MAINTENANCE_QUEUE, type RenderJobData, 
 import { logQueueErrors } from '../shared/infra/redis.ts';
 import type { WebhookEmitter } from '../shared/webhooks/emitter.ts';
 import { LIVE_STATES, requeueOrphans } from './queue-repair.ts';
+import type { ParkedJobs } from './parking.ts';
 
 /**
  * Finds jobs whose record says `running` but that BullMQ no longer runs or
  * holds (their worker vanished and BullMQ gave up on them, or they were
- * removed), and fails them with `worker_lost`, so no job stays running forever.
+ * removed), and fails them with `worker_lost`, so no job stays running
+ * forever; that frees its tenant's running place too, and `parking` wakes
+ * the tenant's next parked job.
  */
 export async function sweepLostJobs(
   records: JobRecords,
   renderQueue: Pick<Queue<RenderJobData>, 'getJobState'>,
   logger: Logger,
   webhooks?: Pick<WebhookEmitter, 'emitJobEvent'>,
+  parking?: Pick<ParkedJobs, 'wake'>,
 ): Promise<string[]> {
   const lost: string[] = [];
   for (const id of await records.runningIds()) {
     const state = await renderQueue.getJobState(id);
     if (LIVE_STATES.has(state)) continue;
-    const failed = await records.transition(id, 'lose', {
-      error: new JobError('worker_lost', 'The worker running this job stopped and the job was not resumed. Retry it to continue from its last checkpoint.').toInfo(),
-      finishedAt: new Date().toISOString(),
-    });
+    const tenant = (await records.get(id))?.tenant;
+    const failed = await records.transition(
+      id,
+      'lose',
+      {
+        error: new JobError('worker_lost', 'The worker running this job stopped and the job was not resumed. Retry it to continue from its last checkpoint.').toInfo(),
+        finishedAt: new Date().toISOString(),
+      },
+      undefined,
+      { tenant },
+    );
     if (failed) {
       lost.push(id);
       await webhooks?.emitJobEvent(JOB_LIFECYCLE.lose.webhook, id);
+      if (tenant !== undefined) await parking?.wake({ kind: 'tenant', tenant });
     } else await records.forgetRunning(id);
   }
   if (lost.length > 0) logger.warn({ jobs: lost }, 'failed jobs whose worker vanished');
@@ -44,6 +56,8 @@ export interface WatchdogDeps {
   webhooks: Pick<WebhookEmitter, 'emitJobEvent'>;
   /** the render jobs' retry policy, for the jobs it enqueues again */
   retry: RetryPolicy;
+  /** wakes a tenant's parked jobs once a lost job freed its running place */
+  parking: Pick<ParkedJobs, 'wake'>;
 }
 
 /** A task on a BullMQ job scheduler. */
@@ -71,7 +85,7 @@ export async function startWatchdog(connection: ConnectionOptions, prefix: strin
   const worker = new Worker(
     MAINTENANCE_QUEUE,
     async () => {
-      await sweepLostJobs(deps.records, renderQueue, deps.logger, deps.webhooks);
+      await sweepLostJobs(deps.records, renderQueue, deps.logger, deps.webhooks, deps.parking);
       await requeueOrphans(repair, everyMs);
     },
     { connection, prefix },

@@ -143,6 +143,25 @@ describe('the live API answers as openapi.yaml declares', () => {
     await check('cancelBatch', call(idle, `/v1/batches/${batch.id}/cancel`, { method: 'POST' }), 200);
   });
 
+  it('saves, versions, lists, reads and deletes templates, and makes jobs and batches from them', async () => {
+    const body = { images: ['{{image_url}}'], options: SMALL, metadata: { sku: '{{sku}}' } };
+    const template = await check('createTemplate', call(service, '/v1/templates', json({ name: 'card', body })), 201);
+    await check('createTemplate', call(service, '/v1/templates', json({ body: { images: ['{{a b}}'] } })), 400);
+    await check('createTemplateVersion', call(service, `/v1/templates/${template.id}/versions`, json({ body: { ...body, prompt: 'v2' } })), 201);
+    await check('createTemplateVersion', call(service, '/v1/templates/tpl_01jabcdefghjkmnpqrstvwxyz0/versions', json({ body })), 404);
+    await check('listTemplates', call(service, '/v1/templates?limit=1'), 200);
+    await check('getTemplate', call(service, `/v1/templates/${template.id}`), 200);
+    await check('getTemplateVersion', call(service, `/v1/templates/${template.id}/versions/1`), 200);
+    await check('getTemplateVersion', call(service, `/v1/templates/${template.id}/versions/7`), 404);
+    const job = await check('createJob', call(service, '/v1/jobs', json({ template_id: template.id, template_version: 1, merge: { image_url: photoUrl, sku: 'S-1' } })), 202);
+    expect(job.template).toEqual({ id: template.id, version: 1 });
+    await check('createJob', call(service, '/v1/jobs', json({ template_id: template.id, merge: { image_url: photoUrl } })), 422);
+    await check('createBatch', call(service, '/v1/batches', json({ template_id: template.id, rows: [{ image_url: photoUrl, sku: 'S-2' }] })), 202);
+    await check('createBatch', call(service, '/v1/batches', json({ template_id: template.id, rows: [{ image_url: photoUrl }] })), 422);
+    await check('deleteTemplate', call(service, `/v1/templates/${template.id}`, { method: 'DELETE' }), 204);
+    await check('deleteTemplate', call(service, `/v1/templates/${template.id}`, { method: 'DELETE' }), 404);
+  });
+
   it('revises a succeeded job only', async () => {
     await check('createRevision', call(service, `/v1/jobs/${succeeded.id}/revisions`, json({ prompt: 'slower zoom' })), 202);
     await check('createRevision', call(service, `/v1/jobs/${failed.id}/revisions`, json({ prompt: 'slower zoom' })), 409);

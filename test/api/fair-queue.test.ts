@@ -86,3 +86,24 @@ describe('queue limits: TENANT_MAX_QUEUED and QUEUE_MAX_WAITING', () => {
     expect(await full.json()).toMatchObject({ code: 'queue_full', status: 503 });
   });
 });
+
+describe("a retried job takes its place among the tenant's queued jobs now, not its old rank", () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ worker: false, env: { API_KEYS: 'shop-a=key-a' } });
+  });
+  afterAll(async () => service?.close());
+
+  it('queues a retry behind the jobs the tenant submitted since', async () => {
+    const first = (await (await postJob(service.url, { images: ['https://shop.example/r0.jpg'] }, 'key-a')).json()) as Job;
+    expect((await fetch(`${service.url}/v1/jobs/${first.id}/cancel`, { method: 'POST', headers: { authorization: 'Bearer key-a' } })).status).toBe(200);
+    const later: Job[] = [];
+    for (let n = 1; n <= 3; n++) later.push((await (await postJob(service.url, { images: [`https://shop.example/r${n}.jpg`] }, 'key-a')).json()) as Job);
+    expect(later.map((job) => job.queue_position)).toEqual([0, 1, 2]);
+    const retried = await fetch(`${service.url}/v1/jobs/${first.id}/retry`, { method: 'POST', headers: { authorization: 'Bearer key-a' } });
+    expect(retried.status).toBe(200);
+    // rank 3 (three of A's jobs queued): last, where a new job would go, not first with the rank it had when it was submitted
+    expect((await getJob(service, first.id, 'key-a')).queue_position).toBe(3);
+    expect((await service.records.get(first.id))?.queuePriority).toBe((await service.records.get(later[2]?.id as string))?.queuePriority as number + 1);
+  });
+});

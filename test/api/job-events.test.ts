@@ -52,6 +52,8 @@ describe('progress events and cancellation, with the worker in another process',
         BACKEND_URL: engine.url,
         BACKEND_POLL_INTERVAL_MS: '100',
         LOG_LEVEL: 'silent',
+        // each test sends the same photo and options: every job renders
+        RENDER_CACHE: String(config.RENDER_CACHE),
       },
       stdio: 'ignore',
     });

@@ -150,6 +150,27 @@ describe('the i2v client commands against a running service', () => {
     expect(JSON.parse(json.stdout).data.map((job: { id: string }) => job.id)).toEqual([jobId]);
   });
 
+  it('animate --template --merge: a job from a saved template, its values as given', async () => {
+    const saved = await fetch(`${service.url}/v1/templates`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer dev-key', 'content-type': 'application/json' },
+      body: JSON.stringify({ body: { images: ['{{image_url}}'], options: { duration_s: 1, aspect_ratio: '1:1', resolution: '720p', text: [{ text: '{{title}}', start_s: 0, end_s: 1 }] } } }),
+    });
+    const template = (await saved.json()) as { id: string };
+    const target = path.join(service.dir, 'from-template.mp4');
+    const result = await runCli(['animate', '--template', template.id, '--merge', `image_url=${photoUrl}`, '--merge', 'title=Oak "chair" = {50%}', '-o', target], env);
+    expect(result.code, result.stderr).toBe(0);
+    const id = /submitted (job_[0-9a-z]{26})/.exec(result.stderr)?.[1];
+    const job = (await (await fetch(`${service.url}/v1/jobs/${id}`, { headers: { authorization: 'Bearer dev-key' } })).json()) as Record<string, any>;
+    expect(job).toMatchObject({ status: 'succeeded', template: { id: template.id, version: 1 } });
+    expect(job.options.text[0].text).toBe('Oak "chair" = {50%}');
+    expect((await probeMedia(target)).video).toMatchObject({ width: 720, height: 720 });
+
+    const missing = await runCli(['animate', '--template', template.id, '--merge', `image_url=${photoUrl}`], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('placeholder_missing');
+  });
+
   it('cancel stops a job that animate is following; animate then exits non-zero, and a second cancel is refused', async () => {
     const idle = await startTestService({ worker: false }); // no worker: the job stays queued
     const idleEnv = { I2V_URL: idle.url, I2V_API_KEY: 'dev-key' };
@@ -197,6 +218,10 @@ describe('the i2v client commands against a running service', () => {
     const tooLong = await runCli(['animate', photo, '--duration', '90'], env);
     expect(tooLong.code).toBe(1);
     expect(tooLong.stderr).toMatch(/^Invalid request: body\.options\.duration_s: .*\(validation_failed\)$/m);
+
+    const tooShort = await runCli(['animate', photo, '--platform', 'google-merchant', '--duration', '5'], env);
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr.trim()).toBe('Breaks a platform rule: body.options: Google Merchant Center takes videos of at least 6 s; duration_s is 5 (docs/platforms.md) (platform_constraint)');
   });
 
   it('say so when the API cannot be reached, or a file does not exist', async () => {

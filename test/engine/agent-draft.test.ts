@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildDraft, resolveSettings, segmentSpans, type AgentRequest, type DraftPicture } from '../../src/engine/agent/index.ts';
+import { buildDraft, resolveSettings, segmentSpans, type AgentRequest, type DraftPicture } from '../../src/shared/agent/index.ts';
 import { draftSchema, timelineSummary, type Draft } from '../../src/shared/jobs/draft.ts';
 import { outputSize } from '../../src/shared/jobs/job-options.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planTurn, readInstruction, resolveSettings, type DraftPicture, type Settings, type Turn } from '../../src/engine/agent/index.ts';
+import { planTurn, readInstruction, resolveSettings, type DraftPicture, type Settings, type Turn } from '../../src/shared/agent/index.ts';
 
 const PICTURES: DraftPicture[] = ['a', 'b', 'c'].map((name) => ({ src: `http://e/files/1/${name}.jpg`, filename: `${name}.jpg`, kind: 'image' }));
 const MUSIC = { src: 'http://e/files/1/song.mp3', filename: 'song.mp3' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseInstruction, readInstruction } from '../../src/engine/agent/index.ts';
+import { parseInstruction, readInstruction } from '../../src/shared/agent/index.ts';
 
 describe('parseInstruction: the sentences the worker composes', () => {
   it("reads the issue's example exactly", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planTurn, type DraftPicture } from '../../src/engine/agent/index.ts';
+import { planTurn, type DraftPicture } from '../../src/shared/agent/index.ts';
 import { SKILL_SOURCE } from '../../src/shared/jobs/presets.ts';
 
 const PHOTO: DraftPicture = { src: 'http://e/files/1/a.jpg', filename: 'a.jpg', kind: 'image' };

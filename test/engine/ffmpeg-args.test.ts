@@ -9,6 +9,7 @@ import { planRender } from '../../src/engine/render/timeline.ts';
 import { streamPieces } from '../../src/engine/render/transitions.ts';
 import { draftSchema, MOTIONS, type Draft } from '../../src/shared/jobs/draft.ts';
 import { progressReader } from '../../src/engine/render/renderer.ts';
+import { vbvMaxKbps } from '../../src/engine/render/encoder.ts';
 
 const resolve = (src: string) => `/data/${src}`;
 const files = { outPath: '/out/x.mp4', captionFiles: ['/tmp/c0.txt', '/tmp/c1.txt'] };
@@ -53,6 +54,29 @@ describe('buildRenderCommand', () => {
   it('quality high uses a slower preset', () => {
     const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 1000 }], 1000, { m: { quality: 'high' } }));
     expect([after(args, '-preset'), after(args, '-crf')]).toEqual(['slow', '22']);
+  });
+
+  it("a platform preset's encoding rules: a closed GOP of its length, no scene-cut keyframes, the bitrate cap as VBV, constant frame rate, AAC at its rate in stereo", () => {
+    const music = { tt: 1, sg: [{ s: 0, d: 2000, src: 'song.mp3', m: {} }] };
+    const encoding = { platform: 'youtube', gop_s: 0.5, max_kbps: 8000, audio_hz: 48000 };
+    const args = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000, { tracks: [music], m: { fps: 60, encoding } }));
+    expect([after(args, '-g'), after(args, '-keyint_min'), after(args, '-sc_threshold'), after(args, '-flags'), after(args, '-bf')]).toEqual(['30', '30', '0', '+cgop', '2']);
+    // 2 s at most 8000 kbit/s: the rate leaves room for the buffer's initial half second
+    expect([after(args, '-maxrate'), after(args, '-bufsize'), after(args, '-x264-params'), after(args, '-fps_mode')]).toEqual(['6400k', '6400k', 'vbv-init=0.5', 'cfr']);
+    expect([after(args, '-c:a'), after(args, '-ar'), after(args, '-ac')]).toEqual(['aac', '48000', '2']);
+    expect(after(args, '-movflags')).toBe('+faststart');
+    const plain = commandOf(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000, { tracks: [music] }));
+    for (const flag of ['-g', '-maxrate', '-sc_threshold', '-ar']) expect(plain).not.toContain(flag);
+  });
+
+  it('the VBV rate keeps a whole clip at or under the cap: initial buffer plus rate × length, for any length', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 100000 }), fc.double({ min: 0.04, max: 60, noNaN: true }), (cap, seconds) => {
+        const rate = vbvMaxKbps(cap, seconds);
+        expect(rate * 0.5 + rate * seconds).toBeLessThanOrEqual(cap * seconds + 1e-6);
+        expect(rate).toBeGreaterThan(0);
+      }),
+    );
   });
 
   it('rounds odd sizes down to even ones', () => {
@@ -177,6 +201,7 @@ describe('captions', () => {
   it('draws the text from its file, never expanded, in its time window, where and how big it was asked', () => {
     const graph = graphOf(commandOf(withCaption({ text: 'Hi', position: 'top', size: 'large', color: '#ff0' })));
     const drawtext = graph.slice(graph.indexOf('drawtext='), graph.indexOf('[vout]'));
+    expect(drawtext).toContain(String.raw`box=1:boxcolor=0x000000@0.5:boxborderw=46`);
     expect(drawtext).toContain('textfile=/tmp/c0.txt');
     expect(drawtext).toContain('expansion=none');
     expect(drawtext).toContain('fontsize=115');
@@ -186,34 +211,69 @@ describe('captions', () => {
     expect(drawtext).toMatch(/fontfile=\/\S+\.ttf/);
   });
 
+  it('draws the caption in the named font and weight, with the box asked for, or none', () => {
+    const drawtextOf = (m: Record<string, unknown>) => graphOf(commandOf(withCaption({ text: 'Hi', ...m })));
+    expect(drawtextOf({ font: 'noto-serif-cjk', weight: 'bold' })).toMatch(/fontfile=\S+NotoSerifCJK-Bold\.ttc:/);
+    expect(drawtextOf({ box_color: '#123456', box_opacity: 0.8 })).toContain('boxcolor=0x123456@0.8');
+    const none = drawtextOf({ box_opacity: 0 });
+    expect(none).toContain(':box=0:');
+    expect(none).not.toContain('boxcolor');
+  });
+
   it('clamps a caption to the video and leaves out one that starts after it', () => {
     const plan = planRender(draftOf([{ src: 'a.jpg', s: 0, d: 2000 }], 2000, { tracks: [{ tt: 7, sg: [{ s: 1500, d: 5000, m: { text: 'a' } }, { s: 2500, d: 100, m: { text: 'b' } }] }] }), resolve);
     expect(plan.captions.map((c) => [c.text, c.startS, c.endS])).toEqual([['a', 1.5, 2]]);
   });
 
   it('the command is the same whatever the text: text never reaches the filtergraph', () => {
-    const reference = commandOf(withCaption({ text: 'x', position: 'bottom' }));
+    const reference = commandOf(withCaption({ text: 'x', position: 'bottom', font: 'dejavu-sans' }));
     fc.assert(
       fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (text) => {
-        expect(commandOf(withCaption({ text, position: 'bottom' }))).toEqual(reference);
+        expect(commandOf(withCaption({ text, position: 'bottom', font: 'dejavu-sans' }))).toEqual(reference);
       }),
       { numRuns: 300 },
     );
   });
 
+  const style = { size: 'medium', weight: 'regular', overflow: 'wrap' } as const;
+  const frame = { width: 1080, height: 1920 };
+
   it('the text file holds the text wrapped to the frame, never empty, never more lines than fit', () => {
-    const layout = captionLayout({ size: 'medium' }, { width: 1080, height: 1920 });
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), (text) => {
-        const lines = captionFileText(text, layout).split('\n');
-        expect(lines.length).toBeLessThanOrEqual(layout.maxLines);
-        for (const line of lines) expect(Array.from(line).length).toBeLessThanOrEqual(layout.maxChars);
+      fc.property(fc.string({ unit: 'binary', maxLength: 2000 }), fc.constantFrom('wrap', 'shrink') , (text, overflow) => {
+        const layout = captionLayout({ ...style, text, overflow }, frame);
+        const lines = captionFileText(layout).split('\n');
+        expect(lines.length).toBeLessThanOrEqual(Math.floor((1920 * 0.84) / (layout.fontSize * 1.3)));
         expect(lines.join('').length).toBeGreaterThan(0);
       }),
+      { numRuns: 50 },
     );
-    expect(captionFileText('one two three four', { ...layout, maxChars: 9 })).toBe('one two\nthree\nfour');
-    expect(captionFileText('a\r\nb', layout)).toBe('a\nb');
-    expect(captionFileText('word '.repeat(400), { ...layout, maxChars: 10, maxLines: 2 })).toBe('word word\nword word…');
+    // 81 px text in 386 px: "one two" fits, "one two three" and "three four" do not
+    expect(captionLayout({ ...style, text: 'one two three four' }, { width: 500, height: 1920 }).lines).toEqual(['one two', 'three', 'four']);
+    expect(captionLayout({ ...style, text: 'a\r\nb' }, frame).lines).toEqual(['a', 'b']);
+    const cut = captionLayout({ ...style, text: 'word '.repeat(400) }, { width: 200, height: 260 });
+    expect(cut.lines).toHaveLength(Math.floor((260 * 0.84) / (cut.fontSize * 1.3)));
+    expect(cut.lines.at(-1)).toMatch(/^word( word)*…$/);
+    for (const line of cut.lines.slice(0, -1)) expect(line).toMatch(/^word( word)*$/);
+  });
+
+  it('picks Noto Sans CJK for Chinese text when no font is named, and the named font otherwise', () => {
+    expect(captionLayout({ ...style, text: '夏日促销' }, frame).fontFile).toMatch(/NotoSansCJK-Regular\.ttc$/);
+    expect(captionLayout({ ...style, text: '夏日促销', weight: 'bold' }, frame).fontFile).toMatch(/NotoSansCJK-Bold\.ttc$/);
+    expect(captionLayout({ ...style, text: 'Summer sale' }, frame).fontFile).toMatch(/DejaVuSans\.ttf$/);
+    expect(captionLayout({ ...style, text: '夏日促销', font: 'dejavu-serif' }, frame).fontFile).toMatch(/DejaVuSerif\.ttf$/);
+  });
+
+  it('shrinks a long title to one line instead of wrapping it, down to 8 px', () => {
+    const title = 'Organic Cotton Crew-Neck T-Shirt, Relaxed Fit, Washed Navy Blue';
+    const wrapped = captionLayout({ ...style, text: title }, { width: 720, height: 1280 });
+    const shrunk = captionLayout({ ...style, text: title, overflow: 'shrink' }, { width: 720, height: 1280 });
+    expect(wrapped.lines.length).toBeGreaterThan(1);
+    expect(shrunk.lines).toEqual([title]);
+    expect(shrunk.fontSize).toBeLessThan(wrapped.fontSize);
+    const tiny = captionLayout({ ...style, text: title.repeat(5), overflow: 'shrink' }, { width: 720, height: 1280 });
+    expect(tiny.fontSize).toBe(8);
+    expect(tiny.lines.length).toBeGreaterThan(1);
   });
 });
 
@@ -273,7 +333,7 @@ describe('progressReader', () => {
 describe('renderGraph', () => {
   it('chains transitions, then captions, to [vout]', () => {
     const draft = draftOf([{ src: 'a.jpg', s: 0, d: 1000 }, { src: 'b.jpg', s: 800, d: 1000, m: { transition: { type: 'fade', d: 200 } } }], 1800, { tracks: [{ tt: 7, sg: [{ s: 0, d: 500, m: { text: 't' } }] }] });
-    const graph = renderGraph(planRender(draft, resolve), ['/tmp/c.txt']);
+    const graph = renderGraph(planRender(draft, resolve), { captionFiles: ['/tmp/c.txt'] });
     expect(graph).toMatch(/concat=n=3:v=1:a=0,setpts=N\/\(30\*TB\)\[timeline\];\[timeline\]drawtext=.*\[vout\]$/);
   });
 });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, spawnEngine, stopEngine, type EngineProcess } from '../helpers/engine-process.ts';
+import { dropEngineKeys, freePort, spawnEngine, stopEngine, type EngineProcess } from '../helpers/engine-process.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { ProtocolClient, smallDraft } from './protocol-client.ts';
 
@@ -34,6 +34,8 @@ describe('the engine process frees what it holds', () => {
   let dir: string;
   let photo: string;
   let engine: EngineProcess | undefined;
+  /** a second engine of the same backend, for the test that needs two */
+  let twin: EngineProcess | undefined;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'i2v-housekeeping-'));
@@ -41,7 +43,12 @@ describe('the engine process frees what it holds', () => {
     return () => rm(dir, { recursive: true, force: true });
   });
   afterEach(async () => {
-    if (engine) await stopEngine(engine);
+    if (twin) await stopEngine(twin);
+    twin = undefined;
+    if (engine) {
+      await stopEngine(engine);
+      await dropEngineKeys(engine.redisPrefix);
+    }
     engine = undefined;
   });
 
@@ -59,7 +66,7 @@ describe('the engine process frees what it holds', () => {
 
   it('expires sessions, renders, uploads, outputs and a previous process\'s files after ENGINE_TTL_S', async () => {
     const dataDir = path.join(dir, 'ttl');
-    // what an engine that was killed left behind: its state was in memory, its files are not
+    // files no record knows: a killed engine's half-written ones, or records lost with Redis
     await mkdir(path.join(dataDir, 'renders'), { recursive: true });
     await mkdir(path.join(dataDir, 'uploads', '123'), { recursive: true });
     await writeFile(path.join(dataDir, 'renders', `${randomUUID()}.mp4`), 'old output');
@@ -119,5 +126,29 @@ describe('the engine process frees what it holds', () => {
     const taken = await client.upload([{ path: photo }]);
     expect(taken.body.code).toBe(0);
     expect((await stats()).disk.used_bytes).toBe(bytes);
+  });
+
+  it('with two engines sweeping the same folder, frees each expired session once, and not while a render of it waits', async () => {
+    const dataDir = path.join(dir, 'two');
+    await start(dataDir, { ENGINE_TTL_S: '1' });
+    twin = await spawnEngine(await freePort(), dataDir, { ENGINE_TTL_S: '1', ENGINE_REDIS_PREFIX: engine!.redisPrefix });
+    const idle = await sessionWithPhoto();
+    const busy = await sessionWithPhoto(new ProtocolClient(twin.url));
+    await fetch(`${engine?.url}/_engine/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'render-delay', seconds: 60 }) });
+    expect((await busy.client.startRender('render_waiting', smallDraft(busy.src))).body.success).toBe(true);
+
+    // the idle session expires (freed by one of the two); the busy one outlives its TTL while its render waits
+    const afterIdle = await until(stats, (s) => s.freed.sessions === 1);
+    expect(afterIdle.sessions.map((s) => s.id)).toEqual([busy.client.sessionId]);
+    expect((await idle.client.state()).body.code).toBe(1002);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await stats()).sessions.map((s) => s.id)).toEqual([busy.client.sessionId]);
+    expect(await filesUnder(path.join(dataDir, 'uploads', busy.client.sessionId))).toHaveLength(1);
+
+    expect((await busy.client.call('POST', '/api/render/proxy/lambda/render_waiting/cancel')).status).toBe(200);
+    const after = await until(stats, (s) => s.sessions.length === 0 && s.renders_held === 0);
+    expect(after.freed).toEqual({ sessions: 2, renders: 1, leftovers: 0 });
+    expect(after.disk).toEqual({ used_bytes: 0, max_bytes: expect.any(Number), files: 0 });
+    expect(await filesUnder(path.join(dataDir, 'uploads'))).toEqual([]);
   });
 });

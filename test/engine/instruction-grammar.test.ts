@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { GRAMMAR_RULES, planTurn, readInstruction, type DraftMedia, type DraftPicture, type Turn } from '../../src/engine/agent/index.ts';
+import { GRAMMAR_RULES, planTurn, readInstruction, type DraftMedia, type DraftPicture, type Turn } from '../../src/shared/agent/index.ts';
 import { TRACK_TYPE, type Draft } from '../../src/shared/jobs/draft.ts';
 import { INTENSITY_AMOUNT, type MotionIntensity } from '../../src/shared/jobs/job-options.ts';
 
 /**
- * The instruction language (docs/instructions.md, src/engine/agent/grammar.ts)
+ * The instruction language (docs/instructions.md, src/shared/agent/grammar.ts)
  * as one table: an instruction, and the draft it gives through `planTurn`.
  *
  * A row's `gives` is what differs from where it starts: the defaults for its
@@ -20,15 +20,22 @@ interface Caption {
   position: string;
   size: string;
   color: string;
+  font?: string;
+  weight?: string;
+  box_color?: string;
+  box_opacity?: number;
+  overflow?: string;
 }
 
 /** The parts of a draft an instruction decides. */
 interface View {
   d: number;
-  m: { width: number; height: number; fps: number; quality: string };
+  m: { width: number; height: number; fps: number; quality: string; encoding?: Draft['m']['encoding'] };
   video: { motion: string; intensity: MotionIntensity; fit: string; background: string; transition?: { type: string; d: number } };
   text: Caption[];
   audio?: { volume: number; fade_out: number };
+  logo?: { src: string; corner: string; size: number; opacity: number; margin: number };
+  badge?: { text: string; corner: string; shape: string; size: string; color: string; background: string };
 }
 
 interface Row {
@@ -36,7 +43,9 @@ interface Row {
   pictures?: number;
   after?: string;
   music?: true;
-  gives?: { d?: number; m?: Partial<View['m']>; video?: Partial<View['video']>; text?: Caption[]; audio?: View['audio'] };
+  /** uploads a picture named brand.png after the others */
+  logo?: true;
+  gives?: { d?: number; m?: Partial<View['m']>; video?: Partial<View['video']>; text?: Caption[]; audio?: View['audio']; logo?: View['logo']; badge?: View['badge'] };
   turn?: 'refuse' | 'reply';
   /** the turn's text */
   says?: RegExp;
@@ -67,12 +76,16 @@ function view(draft: Draft): View {
   for (const segment of rest) expect(segment.transition).toEqual(rest[0]?.transition);
   const audio = others.find((track) => track.tt === TRACK_TYPE.audio)?.sg[0];
   const text = others.find((track) => track.tt === TRACK_TYPE.text)?.sg ?? [];
+  const logo = others.find((track) => track.tt === TRACK_TYPE.logo)?.sg[0];
+  const badge = others.find((track) => track.tt === TRACK_TYPE.badge)?.sg[0];
   return {
     d: draft.d,
-    m: { width: draft.m.width, height: draft.m.height, fps: draft.m.fps, quality: draft.m.quality },
+    m: { width: draft.m.width, height: draft.m.height, fps: draft.m.fps, quality: draft.m.quality, encoding: draft.m.encoding },
     video: { ...first!, transition: rest[0]?.transition } as View['video'],
     text: text.map(({ s, d, m }) => ({ s, d, ...m }) as Caption),
     audio: audio && { volume: audio.m.volume, fade_out: audio.m.fade_out },
+    logo: logo && { src: logo.src, corner: logo.m.corner, size: logo.m.size, opacity: logo.m.opacity, margin: logo.m.margin },
+    badge: badge && { ...badge.m },
   };
 }
 
@@ -84,6 +97,8 @@ function defaults(pictures: number): View {
     video: { motion: 'ken-burns', intensity: 'normal', fit: 'cover', background: '#000000', transition: pictures > 1 ? { type: 'fade', d: 500 } : undefined },
     text: [],
     audio: undefined,
+    logo: undefined,
+    badge: undefined,
   };
 }
 
@@ -92,6 +107,9 @@ const SALE =
 const PHOTOS = 'Turn these photos into a video.';
 const SUBTLE = 'Turn these photos into a video. Motion intensity: subtle.';
 const STRONG = 'Turn these photos into a video. Motion intensity: strong.';
+
+/** a logo, uploaded after the pictures */
+const BRAND: DraftPicture = { src: 'http://e/files/1/brand.png', filename: 'brand.png', kind: 'image' };
 
 const COMPOSED: Row[] = [
   { say: 'Animate this image.', pictures: 1 },
@@ -109,6 +127,17 @@ const COMPOSED: Row[] = [
   { say: 'Turn these photos into a video. Aspect ratio 4:5.', gives: { m: { width: 1080, height: 1350 } } },
   { say: 'Turn these photos into a video. 60 fps.', gives: { m: { fps: 60 } } },
   { say: 'Turn these photos into a video. High quality.', gives: { m: { quality: 'high' } } },
+  {
+    say: 'Animate this image. Duration: 6 seconds. Aspect ratio 1:1 at 1080p, 30 fps. Encoding for google-merchant: a closed GOP of 2 seconds, constant frame rate, video at most 10000 kbps, AAC audio at 48000 Hz, faststart.',
+    pictures: 1,
+    gives: { d: 6000, m: { ...SQUARE, encoding: { platform: 'google-merchant', gop_s: 2, max_kbps: 10000, audio_hz: 48000 } } },
+  },
+  {
+    say: 'Make it 720p.',
+    after: 'Animate this image. Encoding for youtube: a closed GOP of 0.5 seconds, constant frame rate, video at most 8000 kbps, AAC audio at 48000 Hz, faststart.',
+    pictures: 1,
+    gives: { m: { ...HD_720, encoding: { platform: 'youtube', gop_s: 0.5, max_kbps: 8000, audio_hz: 48000 } } },
+  },
   { say: 'Turn these photos into a video. Fit: contain on a #112233 background.', gives: { video: { fit: 'contain', background: '#112233' } } },
   { say: 'Turn these photos into a video. Fit: contain-blur.', gives: { video: { fit: 'contain-blur' } } },
   { say: 'Turn these photos into a video. Background colour #112233.', gives: { video: { background: '#112233' } } },
@@ -119,6 +148,11 @@ const COMPOSED: Row[] = [
     say: 'Turn these photos into a video. Add the text "Summer Sale" at the top from 0 s to 3 s, large size, colour #ffcc00.',
     gives: { text: [cap('Summer Sale', 0, 3000, { position: 'top', size: 'large', color: '#ffcc00' })] },
   },
+  {
+    say: 'Turn these photos into a video. Add the text "夏日促销" at the bottom from 0 s to 3 s, font noto-serif-cjk, bold weight, box colour #112233, box opacity 80%, shrink to fit.',
+    gives: { text: [cap('夏日促销', 0, 3000, { font: 'noto-serif-cjk', weight: 'bold', box_color: '#112233', box_opacity: 0.8, overflow: 'shrink' })] },
+  },
+  { say: 'Turn these photos into a video. Add the text "x" from 0 s to 3 s, box opacity 0.3333333333333333, wrap to fit.', gives: { text: [cap('x', 0, 3000, { box_opacity: 0.3333333333333333, overflow: 'wrap' })] } },
   { say: 'Turn these photos into a video. Add the text "Say \\"hi\\"" in the center from 1.5 s to 20 s.', gives: { text: [cap('Say "hi"', 1500, 7500, { position: 'center' })] } },
   { say: 'Turn these photos into a video. Add the text "late" from 10 s to 12 s.', gives: { text: [] } },
   {
@@ -129,6 +163,24 @@ const COMPOSED: Row[] = [
   { say: 'Turn these photos into a video. Use the uploaded audio as background music at volume 0.3333333333333333.', music: true, gives: { audio: { volume: 0.3333333333333333, fade_out: 1000 } } },
   { say: 'Turn these photos into a video. Use the uploaded audio as background music, with no fade-out.', music: true, gives: { audio: { volume: 0.35, fade_out: 0 } } },
   { say: 'Turn these photos into a video. Use the uploaded audio as background music.', says: /No audio file was uploaded/ },
+  {
+    say: 'Turn these photos into a video. Overlay the uploaded logo "brand.png" in the bottom-left corner, size 25%, opacity 0.5, margin 5%.',
+    logo: true,
+    gives: { logo: { src: BRAND.src, corner: 'bottom-left', size: 0.25, opacity: 0.5, margin: 0.05 } },
+  },
+  { say: 'Turn these photos into a video. Overlay the uploaded logo "brand.png".', logo: true, gives: { logo: { src: BRAND.src, corner: 'top-right', size: 0.2, opacity: 1, margin: 0.04 } } },
+  { say: 'Turn these photos into a video. Overlay the uploaded logo "other.png".', logo: true, gives: { d: 12000 }, says: /No picture named "other\.png" was uploaded/ },
+  {
+    say: 'Turn these photos into a video. Overlay the uploaded logo "brand.png" in the top-left corner.',
+    after: 'Turn these photos into a video. Overlay the uploaded logo "brand.png" in the bottom-left corner, size 25%.',
+    logo: true,
+    gives: { logo: { src: BRAND.src, corner: 'top-left', size: 0.25, opacity: 1, margin: 0.04 } },
+  },
+  {
+    say: 'Turn these photos into a video. Add the badge "-30%" in the top-right corner, circle shape, large size, colour #000000, background #00ff00.',
+    gives: { badge: { text: '-30%', corner: 'top-right', shape: 'circle', size: 'large', color: '#000000', background: '#00ff00' } },
+  },
+  { say: 'Turn these photos into a video. Add the badge "€19.99".', gives: { badge: { text: '€19.99', corner: 'top-left', shape: 'rounded', size: 'medium', color: '#ffffff', background: '#e11d48' } } },
   {
     say: 'Turn these photos into a video. Replace the earlier captions with the following. Add the text "New" from 1 s to 2 s.',
     after: 'Turn these photos into a video. Add the text "Old" from 0 s to 3 s.',
@@ -343,7 +395,7 @@ const pictures = (count: number): DraftPicture[] =>
 
 function turnOf(row: Row): { turn: Turn; start: View } {
   const count = row.pictures ?? 3;
-  const media = { pictures: pictures(count), ...(row.music && { music: MUSIC }) };
+  const media = { pictures: [...pictures(count), ...(row.logo ? [BRAND] : [])], ...(row.music && { music: MUSIC }) };
   if (row.after === undefined) return { turn: planTurn({ instruction: row.say, ...media }), start: defaults(count) };
   const earlier = planTurn({ instruction: row.after, ...media });
   if (earlier.kind !== 'edit') throw new Error(`${row.after} made no draft`);

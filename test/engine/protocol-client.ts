@@ -1,30 +1,58 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
 import { startEngine, type EngineOptions } from '../../src/engine/app.ts';
 import { createLogger } from '../../src/shared/infra/logger.ts';
+import { createRedis } from '../../src/shared/infra/redis.ts';
+import { dropKeys } from '../../src/engine/store/redis-store.ts';
 
-/** A running engine on a loopback port with its own data folder. */
+/** A running engine on a loopback port with its own data folder and its own Redis prefix. */
 export interface TestEngine {
   url: string;
   dir: string;
+  /** its ENGINE_REDIS_PREFIX */
+  redisPrefix: string;
   close(): Promise<void>;
 }
 
-export async function startTestEngine(options: Partial<EngineOptions> = {}): Promise<TestEngine> {
+/** A prefix of its own for a test engine's keys. */
+export const testEnginePrefix = () => `test-engine-${randomBytes(6).toString('hex')}`;
+
+/** Deletes every key of a test engine's prefix. */
+export async function dropEngineKeys(prefix: string): Promise<void> {
+  const redis = createRedis(inject('redisUrl'));
+  try {
+    await dropKeys(redis, prefix);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * In this process; its keys are deleted on close unless the test passed a
+ * prefix (to share it). `port`: where it listens (default: a free port); its
+ * `url` is `publicUrl` when that is set.
+ */
+export async function startTestEngine(options: Partial<EngineOptions> & { port?: number } = {}): Promise<TestEngine> {
   const dir = await mkdtemp(path.join(tmpdir(), 'i2v-engine-'));
+  const redisPrefix = options.redisPrefix ?? testEnginePrefix();
   const engine = await startEngine({
     dataDir: path.join(dir, 'data'),
     logger: createLogger({ level: 'silent' }),
     noTextRate: 0,
+    redis: inject('redisUrl'),
     ...options,
+    redisPrefix,
   });
   return {
     url: engine.url,
     dir,
+    redisPrefix,
     close: async () => {
       await engine.close();
+      if (!options.redisPrefix) await dropEngineKeys(redisPrefix);
       await rm(dir, { recursive: true, force: true });
     },
   };

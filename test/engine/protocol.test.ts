@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { draftSchema } from '../../src/shared/jobs/draft.ts';
 import { SKILL_SOURCE } from '../../src/shared/jobs/presets.ts';
 import { runProcess } from '../../src/shared/infra/process.ts';
-import { composeInstruction } from '../../src/workers/instruction.ts';
+import { composeInstruction } from '../../src/shared/jobs/instruction.ts';
 import { makeTestImage } from '../helpers/media.ts';
 import { asSkill, ProtocolClient, startTestEngine, type TestEngine } from './protocol-client.ts';
 

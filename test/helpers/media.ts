@@ -1,5 +1,6 @@
 import { runProcess } from '../../src/shared/infra/process.ts';
 import { spawn } from 'node:child_process';
+import { deflateSync } from 'node:zlib';
 
 /** A photo-like test image: a colour gradient with detail, so motion shows up between frames. */
 export async function makeTestImage(path: string, width = 640, height = 480): Promise<string> {
@@ -60,4 +61,18 @@ export async function makeLargePhoto(path: string, width = 2000, height = 2000):
     '-frames:v', '1', '-q:v', '2', path,
   ]);
   return path;
+}
+
+/** A PNG whose header declares `width` × `height` (its pixels are not there): a decompression bomb's shape. */
+export function pngDeclaring(width: number, height: number): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    return Buffer.concat([length, Buffer.from(type), data, Buffer.alloc(4)]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
 }

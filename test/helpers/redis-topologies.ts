@@ -42,6 +42,12 @@ class Processes {
   }
 }
 
+/** A reply of field/value lines (SENTINEL MASTER, one entry of SENTINEL REPLICAS) as a map. */
+function fields(reply: string): Map<string, string> {
+  const lines = reply.split('\n');
+  return new Map(lines.flatMap((line, i) => (i % 2 === 0 ? [[line, lines[i + 1] ?? ''] as [string, string]] : [])));
+}
+
 async function cli(port: number, tls: string[], ...args: string[]): Promise<string> {
   const { stdout } = await run('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...tls, ...args]);
   return stdout.trim();
@@ -83,8 +89,14 @@ export interface SentinelSet extends RedisSet {
   master: string;
   /** the port the sentinels name as the master now */
   masterPort(): Promise<number>;
-  /** SENTINEL FAILOVER; resolves once the sentinels name the replica as the master */
+  /** SENTINEL FAILOVER; resolves once every sentinel names the replica as the master, and the old master is back as its replica */
   failover(): Promise<number>;
+  /**
+   * SIGKILLs the master's process; resolves once every sentinel names the
+   * replica as the master, and the killed node is back as its replica (so
+   * the set can fail over again)
+   */
+  killMaster(): Promise<number>;
 }
 
 /** One master, one replica, three sentinels (quorum 2, down after 1 s). */
@@ -92,8 +104,11 @@ export async function startSentinels(): Promise<SentinelSet> {
   const processes = new Processes(await mkdtemp(path.join(tmpdir(), 'i2v-sentinel-')));
   const master = 'i2vmaster';
   const [masterPort, replicaPort] = [await freePort(), await freePort()];
-  processes.start(['--port', String(masterPort), ...EPHEMERAL]);
-  processes.start(['--port', String(replicaPort), '--replicaof', '127.0.0.1', String(masterPort), ...EPHEMERAL]);
+  const startReplica = (port: number, of: number) => processes.start(['--port', String(port), '--replicaof', '127.0.0.1', String(of), ...EPHEMERAL]);
+  const dataNodes = new Map([
+    [masterPort, processes.start(['--port', String(masterPort), ...EPHEMERAL])],
+    [replicaPort, startReplica(replicaPort, masterPort)],
+  ]);
   const sentinelPorts: number[] = [];
   for (let i = 0; i < 3; i++) {
     const port = await freePort();
@@ -115,6 +130,30 @@ export async function startSentinels(): Promise<SentinelSet> {
   }
   const call = (port: number, ...args: string[]) => cli(port, [], ...args);
   const masterPortNow = async () => Number((await call(sentinelPorts[0] as number, 'SENTINEL', 'get-master-addr-by-name', master)).split('\n')[1]);
+  const switchedFrom = async (before: number) => {
+    for (const port of sentinelPorts) {
+      await until(async () => Number((await call(port, 'SENTINEL', 'get-master-addr-by-name', master)).split('\n')[1]) !== before);
+    }
+    return masterPortNow();
+  };
+  /** the replica is in sync, and every sentinel sees it up and knows the two other sentinels: a failover can be asked for */
+  const ready = async () => {
+    let replica = 0;
+    await until(async () => {
+      const now = await masterPortNow();
+      replica = [...dataNodes.keys()].find((port) => port !== now) as number;
+      return dataNodes.has(now);
+    });
+    await until(async () => (await call(replica, 'INFO', 'replication')).includes('master_link_status:up'));
+    for (const port of sentinelPorts) {
+      await until(async () => {
+        const info = fields(await call(port, 'SENTINEL', 'master', master));
+        const replicas = (await call(port, 'SENTINEL', 'replicas', master)).split(/\n(?=name\n)/).map(fields);
+        const seen = replicas.find((r) => r.get('port') === String(replica));
+        return info.get('num-other-sentinels') === '2' && seen !== undefined && !/s_down|disconnected/.test(seen.get('flags') ?? '');
+      });
+    }
+  };
   const set: SentinelSet = {
     dir: processes.dir,
     master,
@@ -124,22 +163,23 @@ export async function startSentinels(): Promise<SentinelSet> {
     async failover() {
       const before = await masterPortNow();
       await call(sentinelPorts[0] as number, 'SENTINEL', 'FAILOVER', master);
-      for (const port of sentinelPorts) {
-        await until(async () => Number((await call(port, 'SENTINEL', 'get-master-addr-by-name', master)).split('\n')[1]) !== before);
-      }
-      return masterPortNow();
+      const after = await switchedFrom(before);
+      await ready();
+      return after;
+    },
+    async killMaster() {
+      const before = await masterPortNow();
+      const killed = dataNodes.get(before);
+      await new Promise((resolve) => killed?.once('exit', resolve).kill('SIGKILL'));
+      const after = await switchedFrom(before);
+      dataNodes.set(before, startReplica(before, after));
+      await ready();
+      return after;
     },
     stop: () => processes.stop(),
   };
   try {
-    await until(async () => (await call(replicaPort, 'INFO', 'replication')).includes('master_link_status:up'));
-    // every sentinel knows the replica and the two other sentinels before a failover is asked for
-    for (const port of sentinelPorts) {
-      await until(async () => {
-        const info = await call(port, 'SENTINEL', 'master', master);
-        return /num-slaves\n1\b/.test(info) && /num-other-sentinels\n2\b/.test(info);
-      });
-    }
+    await ready();
     return set;
   } catch (error) {
     await set.stop();

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { startApi } from '../../src/api/server.ts';
 import type { EngineOptions } from '../../src/engine/options.ts';
-import { loadConfig, type Config } from '../../src/shared/infra/config.ts';
+import { engineRedisPrefixOf, loadConfig, type Config } from '../../src/shared/infra/config.ts';
 import { JobRecords } from '../../src/shared/jobs/job-record.ts';
 import { createRedis } from '../../src/shared/infra/redis.ts';
 import type { DestinationStream } from 'pino';
@@ -14,7 +14,7 @@ import { createStorage } from '../../src/shared/storage/create-storage.ts';
 import type { Storage } from '../../src/shared/storage/storage.ts';
 import { UploadFiles } from '../../src/shared/jobs/upload-files.ts';
 import { startWorker } from '../../src/workers/main.ts';
-import { startTestEngine } from '../engine/protocol-client.ts';
+import { dropEngineKeys, startTestEngine } from '../engine/protocol-client.ts';
 
 export interface TestService {
   url: string;
@@ -35,7 +35,9 @@ export interface TestService {
 export interface TestServiceOptions {
   env?: Record<string, string>;
   /** options of the embedded engine the worker talks to */
-  engine?: Partial<EngineOptions>;
+  engine?: Partial<EngineOptions> & { port?: number };
+  /** the worker's and the API's BACKEND_URL, from the test engine's URL (e.g. a list with it); default: BACKEND_URL from env, else the engine */
+  backendUrl?: (engineUrl: string) => string;
   /** false: no worker, so jobs stay queued */
   worker?: boolean;
   /** where the API's and the worker's log lines go, for tests that read them (LOG_LEVEL still applies) */
@@ -51,6 +53,8 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
     LOG_LEVEL: 'silent',
     BACKEND_POLL_INTERVAL_MS: '100',
     URL_FETCH_ALLOWLIST: '127.0.0.1',
+    // tests send the same photo and options again and again and count what the backend renders; the render cache's own tests turn it on
+    RENDER_CACHE: 'false',
     ...env,
   });
 }
@@ -60,8 +64,9 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const dir = await mkdtemp(path.join(tmpdir(), 'i2v-test-'));
   const config = testConfig(dir, options.env);
   const logger = createLogger({ level: config.LOG_LEVEL, destination: options.logDestination });
-  const engine = await startTestEngine({ noTextRate: 0.3, ...options.engine });
-  const backendUrl = config.BACKEND_URL || engine.url;
+  // the engine's keys are named like the service's (<REDIS_PREFIX>:engine) but kept in the suite's Redis: a test that stops, cuts or fails over its own Redis stops the service's, not the backend's
+  const engine = await startTestEngine({ noTextRate: 0.3, redisPrefix: engineRedisPrefixOf(config), ...options.engine });
+  const backendUrl = options.backendUrl?.(engine.url) ?? (config.BACKEND_URL || engine.url);
   const worker = options.worker === false ? undefined : await startWorker(config, logger, backendUrl);
   const api = await startApi(config, logger, backendUrl);
   const redis = createRedis(config);
@@ -83,6 +88,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await api.close();
       await worker?.close();
       await engine.close();
+      await dropEngineKeys(engine.redisPrefix);
       await rm(dir, { recursive: true, force: true });
     },
   };
@@ -92,6 +98,12 @@ export async function waitForJob(url: string, id: string, key = 'dev-key', timeo
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const response = await fetch(`${url}/v1/jobs/${id}`, { headers: { authorization: `Bearer ${key}` } });
+    if (response.status === 429) {
+      // polled over RATE_LIMIT_PER_MINUTE: wait as the API asks, as a client would
+      await response.body?.cancel();
+      await new Promise((r) => setTimeout(r, Number(response.headers.get('retry-after') ?? 1) * 1000));
+      continue;
+    }
     const job = (await response.json()) as Record<string, any>;
     if (!['queued', 'running'].includes(job.status)) return job;
     if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status}/${job.stage} after ${timeoutMs} ms`);

@@ -22,6 +22,7 @@ export function spawnWorker(config: Config, backendUrl: string, env: Record<stri
       WORKER_STALLED_INTERVAL_MS: '500',
       JOB_BACKOFF_MS: '100',
       LOG_LEVEL: 'silent',
+      RENDER_CACHE: String(config.RENDER_CACHE),
       ...env,
     },
     stdio: ['ignore', stdout, 'ignore'],

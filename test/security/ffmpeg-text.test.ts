@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildDraft, parseInstruction, resolveSettings, type DraftPicture } from '../../src/engine/agent/index.ts';
+import { buildDraft, parseInstruction, resolveSettings, type DraftPicture } from '../../src/shared/agent/index.ts';
 import { buildRenderCommand } from '../../src/engine/render/ffmpeg-args.ts';
 import { captionFileText, captionLayout } from '../../src/engine/render/captions.ts';
 import { decoderArgs, preparedSize } from '../../src/engine/render/frame-source.ts';
@@ -15,7 +15,7 @@ import { planRender } from '../../src/engine/render/timeline.ts';
 import { probeMedia } from '../../src/shared/media/ffprobe.ts';
 import { runProcess } from '../../src/shared/infra/process.ts';
 import type { JobOptions } from '../../src/shared/jobs/job-options.ts';
-import { composeInstruction } from '../../src/workers/instruction.ts';
+import { composeInstruction } from '../../src/shared/jobs/instruction.ts';
 import { checkPicture } from '../../src/workers/picture-check.ts';
 
 /**
@@ -84,7 +84,8 @@ function expectGuardedInputs(args: string[]): void {
   });
 }
 
-const captionOf = (text: string, position: 'top' | 'center' | 'bottom' = 'bottom') => ({ text, start_s: 0, end_s: 1, position });
+// the font is named: left unset, the glyphs a text needs choose between fixed font files (font.ts)
+const captionOf = (text: string, position: 'top' | 'center' | 'bottom' = 'bottom') => ({ text, start_s: 0, end_s: 1, position, font: 'dejavu-sans' as const });
 
 describe('text into ffmpeg: prompts, captions and file names are data', () => {
   it('no user text reaches any command line or filter graph, in any spelling', () => {
@@ -100,7 +101,7 @@ describe('text into ffmpeg: prompts, captions and file names are data', () => {
         }
         // the captions' words are in their files, which drawtext reads verbatim
         for (const caption of plan.captions.slice(-captions.length)) {
-          const file = captionFileText(caption.text, captionLayout(caption, plan.geometry));
+          const file = captionFileText(captionLayout(caption, plan.geometry));
           expect(file.replace(/\s|…/g, '')).toContain(MARK.slice(0, 2));
         }
       }),

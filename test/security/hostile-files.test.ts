@@ -2,11 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProcess } from '../../src/shared/infra/process.ts';
 import { checkPicture } from '../../src/workers/picture-check.ts';
-import { makeTestImage } from '../helpers/media.ts';
+import { makeTestImage, pngDeclaring } from '../helpers/media.ts';
 import { postJob, startTestService, waitForJob, type TestService } from '../helpers/service.ts';
 
 /**
@@ -19,19 +18,6 @@ import { postJob, startTestService, waitForJob, type TestService } from '../help
 const MAX_PIXELS = 4_000_000;
 
 /** A PNG header declaring `width`×`height`, with a tiny body. */
-function pngDeclaring(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(data.length);
-    return Buffer.concat([length, Buffer.from(type), data, Buffer.alloc(4)]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
-}
-
 /** A GIF header declaring 65535×65535. */
 const gifBomb = () => Buffer.concat([Buffer.from('GIF89a'), Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00]), Buffer.from([0x3b])]);
 

@@ -134,7 +134,7 @@ describe('request limits', () => {
     it.each([
       ['the job', { images: [IMAGE], extra: 1 }, 'body'],
       ['its options', { images: [IMAGE], options: { speed: 2 } }, 'body.options'],
-      ['a caption', { images: [IMAGE], options: { text: [{ text: 'a', start_s: 0, end_s: 1, font: 'x' }] } }, 'body.options.text.0'],
+      ['a caption', { images: [IMAGE], options: { text: [{ text: 'a', start_s: 0, end_s: 1, blink: true }] } }, 'body.options.text.0'],
       ['the music', { images: [IMAGE], options: { audio: { url: 'https://a.example/a.mp3', loop: true } } }, 'body.options.audio'],
     ])('%s', async (_name, body, path) => {
       const response = await postJob(service.url, body, KEY);
@@ -180,7 +180,7 @@ describe('request limits', () => {
       ['/v1/jobs', 'text/plain', '{"images":["https://shop.example/a.jpg"]}'],
       ['/v1/jobs', 'application/x-www-form-urlencoded', 'images=https://shop.example/a.jpg'],
       ['/v1/jobs', 'application/xml', '<job/>'],
-      ['/v1/batches', 'multipart/form-data; boundary=x', '--x\r\nContent-Disposition: form-data; name="items"\r\n\r\n[]\r\n--x--\r\n'],
+      ['/v1/batches', 'text/csv', 'sku,image_url\n1,https://shop.example/a.jpg\n'],
       ['/v1/jobs/job_00000000000000000000000000/revisions', 'multipart/form-data; boundary=x', '--x--\r\n'],
       ['/v1/uploads', 'application/json', '{}'],
       ['/v1/jobs', undefined, '{"images":["https://shop.example/a.jpg"]}'],

@@ -21,8 +21,8 @@ type Call = { method: 'GET' | 'HEAD' | 'POST'; path: string; body?: unknown; hea
 describe('tenant isolation', () => {
   let service: TestService;
   let receiver: Receiver;
-  const ids = { job: '', batch: '', upload: '', delivery: '' };
-  const MISSING = { job: 'job_00000000000000000000000000', batch: 'bat_00000000000000000000000000', upload: 'upl_00000000000000000000000000', delivery: 'whd_00000000000000000000000000' };
+  const ids = { job: '', batch: '', upload: '', delivery: '', template: '' };
+  const MISSING = { job: 'job_00000000000000000000000000', batch: 'bat_00000000000000000000000000', upload: 'upl_00000000000000000000000000', delivery: 'whd_00000000000000000000000000', template: 'tpl_00000000000000000000000000' };
 
   const call = (key: string, { method, path: p, body, headers = {} }: Call) =>
     fetch(`${service.url}${p}`, {
@@ -50,6 +50,9 @@ describe('tenant isolation', () => {
 
     const batch = await call(A, { method: 'POST', path: '/v1/batches', body: { items: [{ images: [`upload:${ids.upload}`], options: { duration_s: 1, resolution: '720p' } }] } });
     ids.batch = ((await batch.json()) as { id: string }).id;
+    const template = await call(A, { method: 'POST', path: '/v1/templates', body: { name: 'card', body: { images: ['{{image_url}}'], options: { duration_s: 1 } } } });
+    expect(template.status).toBe(201);
+    ids.template = ((await template.json()) as { id: string }).id;
 
     for (let i = 0; i < 100 && !ids.delivery; i++) {
       const list = (await (await call(A, { method: 'GET', path: `/v1/webhooks/deliveries?job_id=${ids.job}` })).json()) as { data: { id: string }[] };
@@ -77,12 +80,16 @@ describe('tenant isolation', () => {
     ['POST /v1/jobs/{id}/revisions', { method: 'POST', path: `/v1/jobs/${id.job}/revisions`, body: { prompt: 'slower' } }],
     ['GET /v1/batches/{id}', { method: 'GET', path: `/v1/batches/${id.batch}` }],
     ['POST /v1/batches/{id}/cancel', { method: 'POST', path: `/v1/batches/${id.batch}/cancel` }],
+    ['GET /v1/templates/{id}', { method: 'GET', path: `/v1/templates/${id.template}` }],
+    ['GET /v1/templates/{id}/versions/{version}', { method: 'GET', path: `/v1/templates/${id.template}/versions/1` }],
+    ['POST /v1/templates/{id}/versions', { method: 'POST', path: `/v1/templates/${id.template}/versions`, body: { body: { images: ['{{image_url}}'] } } }],
+    ['DELETE /v1/templates/{id}', { method: 'DELETE', path: `/v1/templates/${id.template}` }],
     ['POST /v1/webhooks/deliveries/{id}/redeliver', { method: 'POST', path: `/v1/webhooks/deliveries/${id.delivery}/redeliver` }],
   ];
 
   it("tenant A's own key reaches each of them", async () => {
     for (const [name, request] of routes(ids)) {
-      if (name.includes('cancel') || name.includes('retry') || name.includes('revisions') || name.includes('redeliver')) continue; // they change things
+      if (name.includes('cancel') || name.includes('retry') || name.includes('revisions') || name.includes('redeliver') || name.includes('versions') && name.startsWith('POST') || name.startsWith('DELETE')) continue; // they change things
       const response = await call(A, request);
       expect(response.status, name).toBeLessThan(300);
       await response.body?.cancel();
@@ -100,9 +107,9 @@ describe('tenant isolation', () => {
         expect(response.headers.get('content-type'), name).toContain('application/problem+json');
         const [mine, none] = [(await response.json()) as Record<string, string>, (await stranger.json()) as Record<string, string>];
         expect(mine.code, name).toBe('not_found');
-        expect({ ...mine, detail: mine.detail?.replace(/(job|bat|whd)_[0-9a-z]{26}/, 'ID'), instance: '' }, name).toEqual({
+        expect({ ...mine, detail: mine.detail?.replace(/(job|bat|whd|tpl)_[0-9a-z]{26}/, 'ID'), instance: '' }, name).toEqual({
           ...none,
-          detail: none.detail?.replace(/(job|bat|whd)_[0-9a-z]{26}/, 'ID'),
+          detail: none.detail?.replace(/(job|bat|whd|tpl)_[0-9a-z]{26}/, 'ID'),
           instance: '',
         });
       }

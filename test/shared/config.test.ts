@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apiKeysByKey, ConfigError, hashTag, loadConfig } from '../../src/shared/infra/config.ts';
+import { apiKeysByKey, ConfigError, engineRedisPrefixOf, hashTag, loadConfig } from '../../src/shared/infra/config.ts';
 
 describe('configuration from the environment', () => {
   it('fills defaults for an empty environment', () => {
@@ -58,5 +58,13 @@ describe('configuration from the environment', () => {
     expect(problems({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CERT: 'package.json' })).toEqual(['REDIS_TLS_CERT']);
     expect(problems({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CA: '/nonexistent/ca.pem', REDIS_SENTINELS: 'nope', REDIS_PREFIX: '{}' })).toEqual(['REDIS_PREFIX', 'REDIS_SENTINELS', 'REDIS_TLS_CA']);
     expect(problems({ REDIS_URL: 'rediss://r:6380', REDIS_TLS_CA: 'package.json', REDIS_TLS_CERT: 'package.json', REDIS_TLS_KEY: 'package.json' })).toEqual([]);
+  });
+
+  it('keeps the engine under <REDIS_PREFIX>:engine (its hash tag too) unless ENGINE_REDIS_PREFIX says otherwise, which a Cluster needs hash-tagged', () => {
+    expect(engineRedisPrefixOf(loadConfig({}))).toBe('i2v:engine');
+    expect(engineRedisPrefixOf(loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_PREFIX: '{i2v}' }))).toBe('{i2v}:engine');
+    expect(engineRedisPrefixOf(loadConfig({ ENGINE_REDIS_PREFIX: 'shop:engines' }))).toBe('shop:engines');
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:7000', REDIS_PREFIX: '{i2v}', ENGINE_REDIS_PREFIX: 'engine' })).toThrow(/ENGINE_REDIS_PREFIX: with REDIS_CLUSTER_NODES it must hold a hash tag/);
+    expect(() => loadConfig({ ENGINE_REDIS_PREFIX: 'a b' })).toThrow(/ENGINE_REDIS_PREFIX/);
   });
 });

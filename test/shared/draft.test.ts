@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { draftSchema, isExportable, timelineSummary, type Draft } from '../../src/shared/jobs/draft.ts';
+import { isExportable } from '../../src/shared/jobs/backend-draft.ts';
+import { draftSchema, timelineSummary, type Draft } from '../../src/shared/jobs/draft.ts';
 
 const draft: Draft = draftSchema.parse({
   d: 10_000,

@@ -63,6 +63,19 @@ describe.each(backends)('%s storage', (backend) => {
     expect(await text(await storage.read('a/b.txt', { start: 2, end: 6 }))).toBe('LLO W');
   });
 
+  it('copies an object into one that outlives it, and refuses to copy one that is not there', async () => {
+    const { source, bytes } = randomSource(200_000);
+    await storage.write('outputs/job_a/video.mp4', source);
+    await storage.copy('outputs/job_a/video.mp4', 'outputs/job_b/video.mp4');
+    // copying again over an existing copy (a resumed job) works too
+    await storage.copy('outputs/job_a/video.mp4', 'outputs/job_b/video.mp4');
+    await storage.remove('outputs/job_a');
+    expect(await storage.size('outputs/job_a/video.mp4')).toBeUndefined();
+    expect((await bytesOf(await storage.read('outputs/job_b/video.mp4'))).equals(bytes)).toBe(true);
+    await expect(storage.copy('outputs/job_a/video.mp4', 'outputs/job_c/video.mp4')).rejects.toBeInstanceOf(ObjectNotFoundError);
+    expect(await storage.size('outputs/job_c/video.mp4')).toBeUndefined();
+  });
+
   it('streams a file larger than one S3 part and serves a range from its end', async () => {
     const size = 12 * 1024 * 1024 + 123;
     const { source, bytes } = randomSource(size);

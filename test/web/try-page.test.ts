@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeImage } from '../engine/render-helpers.ts';
 import { launchChromium } from '../helpers/chromium.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 
@@ -60,6 +61,19 @@ describe('the try-it page, in headless Chromium', () => {
     await page.close();
   });
 
+  it('sends the platform preset instead of the aspect ratio, and shows the rule a job breaks', async () => {
+    const page = await openPage();
+    await page.fill('#api-key', 'dev-key');
+    await page.setInputFiles('#images', PHOTO);
+    await page.selectOption('#aspect', '9:16');
+    await page.selectOption('#platform', 'amazon');
+    await page.fill('#duration', '5');
+    await page.click('#submit');
+    // 9:16 is not Amazon's, but the page leaves the ratio to the preset: the one rule broken is the duration
+    await expect.poll(() => page.textContent('#problem')).toBe('Breaks a platform rule: body.options: Amazon takes videos of at least 6 s; duration_s is 5 (docs/platforms.md)');
+    await page.close();
+  });
+
   it('turns an uploaded photo into a video that plays in the page, following the stages live', async () => {
     pageErrors.length = 0;
     const page = await openPage();
@@ -70,6 +84,9 @@ describe('the try-it page, in headless Chromium', () => {
     await page.selectOption('#resolution', '720p');
     await page.fill('#duration', '2');
     await page.fill('#caption', 'Summer Sale');
+    await page.setInputFiles('#logo', await writeImage(path.join(service.dir, 'brand.png'), 64, 32, () => [250, 200, 0]));
+    await page.selectOption('#logo-corner', 'bottom-left');
+    await page.fill('#badge', '-30%');
     // every text the stage line shows, as the page shows it (a string: this file is not typed against the DOM)
     await page.evaluate(`{
       const stage = document.getElementById('stage');
@@ -105,6 +122,9 @@ describe('the try-it page, in headless Chromium', () => {
     const job = (await (await fetch(`${service.url}/v1/jobs/${jobId}`, { headers: { authorization: 'Bearer dev-key' } })).json()) as Record<string, any>;
     expect(job.options).toMatchObject({ motion: 'zoom-in', aspect_ratio: '1:1', resolution: '720p', duration_s: 2 });
     expect(job.options.text[0].text).toBe('Summer Sale');
+    expect(job.options.logo).toEqual({ corner: 'bottom-left' });
+    expect(job.options.badge).toEqual({ text: '-30%' });
+    expect(job.result.timeline_summary).toMatch(/Logo: brand\.png .*Badge: "-30%"/);
 
     const screenshot = path.join(service.dir, 'try-page.png');
     await page.screenshot({ path: screenshot, fullPage: true });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Draft } from '../../src/shared/jobs/draft.ts';
+import type { BackendDraft } from '../../src/shared/jobs/backend-draft.ts';
 import type { BackendFileRef } from '../../src/shared/jobs/job-record.ts';
 import { rebaseDraft } from '../../src/workers/draft-rebase.ts';
 
@@ -8,7 +8,7 @@ const file = (session: string, name: string, fileType = 'image'): BackendFileRef
 const oldFiles = [file('1', 'a.jpg'), file('1', 'b.jpg'), file('1', 'm.mp3', 'audio')];
 const newFiles = [file('2', 'a2.jpg'), file('2', 'b2.jpg'), file('2', 'm2.mp3', 'audio')];
 
-const draft = (srcs: string[], music?: string): Draft =>
+const draft = (srcs: string[], music?: string): BackendDraft =>
   ({
     t: [
       { tt: 0, sg: srcs.map((src, i) => ({ s: i * 1000, d: 1000, src, m: { name: `p${i}` } })) },
@@ -17,7 +17,7 @@ const draft = (srcs: string[], music?: string): Draft =>
     ],
     d: 2000,
     m: { width: 320, height: 320, fps: 30 },
-  }) as Draft;
+  }) as BackendDraft;
 
 describe('a saved draft moved into a new session', () => {
   it('points at the files uploaded again, in upload order, and keeps everything else', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { composeInstruction } from '../../src/workers/instruction.ts';
+import { composeInstruction } from '../../src/shared/jobs/instruction.ts';
 
 const ONE_IMAGE = { images: 1, audio: false };
 

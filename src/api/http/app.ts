@@ -22,6 +22,7 @@ import { batchRoutes } from './routes/batches.ts';
 import { revisionRoutes } from './routes/revisions.ts';
 import { creditRoutes } from './routes/credits.ts';
 import { jobRoutes } from './routes/jobs.ts';
+import { templateRoutes } from './routes/templates.ts';
 import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 import { webPageRoutes } from './routes/web-page.ts';
@@ -101,7 +102,7 @@ export async function buildApi(services: ApiServices, options: ApiOptions) {
   });
   await app.register(authPlugin, { keys: options.apiKeys });
   await app.register(rateLimitPlugin, options.rateLimit);
-  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, revisionRoutes, creditRoutes, webhookRoutes]) {
+  for (const routes of [healthRoutes, jobRoutes, jobActionRoutes, jobFileRoutes, jobEventRoutes, uploadRoutes, batchRoutes, templateRoutes, revisionRoutes, creditRoutes, webhookRoutes]) {
     await app.register(routes, { services });
   }
   if (options.admin) await app.register(adminRoutes, options.admin);

@@ -9,6 +9,7 @@ import type { WebhookParts } from '../../shared/webhooks/setup.ts';
 import type { BatchSubmission } from './batch-submission.ts';
 import type { JobSubmission } from './job-submission.ts';
 import type { JobWatcher } from './job-watcher.ts';
+import type { TemplateStore } from './template-store.ts';
 import type { UploadStore } from './upload-store.ts';
 
 /** What the routes work with; built once per API process. */
@@ -22,6 +23,8 @@ export interface ApiServices {
   batchSubmission: BatchSubmission;
   watcher: JobWatcher;
   uploads: UploadStore;
+  /** the tenants' job templates (POST /v1/templates) */
+  templates: TemplateStore;
   /** secrets, the delivery log and the emitter (cancel events, redelivery); the API only enqueues, workers deliver */
   webhooks: WebhookParts;
   /** jobs ahead of a queued one */

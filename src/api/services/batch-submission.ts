@@ -6,7 +6,7 @@ import type { JobRecord, JobRecords } from '../../shared/jobs/job-record.ts';
 import { batchFlow, type RetryPolicy } from '../../shared/infra/queues.ts';
 import type { JobIntake } from './job-intake.ts';
 import { queueLimitProblem, written, type JobSubmission } from './job-submission.ts';
-import { DEFAULT_BATCH_WEBHOOK_EVENTS, type CreateBatchBody } from '../http/schemas/batches.ts';
+import { DEFAULT_BATCH_WEBHOOK_EVENTS, type BatchFields } from '../http/schemas/batches.ts';
 
 /**
  * A batch becomes one BullMQ flow, added atomically: a parent in the batches
@@ -23,9 +23,11 @@ export class BatchSubmission {
     private readonly retry: RetryPolicy,
   ) {}
 
-  async submit(tenant: string, body: CreateBatchBody, intakes: readonly JobIntake[], idempotencyKey?: string): Promise<{ batch: BatchRecord; replayed: boolean }> {
+  /** `body`: the batch's fields with its items (or template and rows), all of it what an Idempotency-Key compares. */
+  async submit(tenant: string, body: BatchFields, intakes: readonly JobIntake[], idempotencyKey?: string): Promise<{ batch: BatchRecord; replayed: boolean }> {
     this.jobs.checkWebhookUrl(body.webhook_url);
     intakes.forEach((intake, i) => this.jobs.checkWebhookUrl(intake.fields.webhook_url, `body.items.${i}.webhook_url`));
+    intakes.forEach((intake, i) => this.jobs.checkPlatform(intake.fields.options, `body.items.${i}.options`));
     const id = newId('bat');
     const earlier = await this.jobs.claimKey(tenant, idempotencyKey, stringify(body) ?? '', id);
     if (earlier) return { batch: await written(() => this.batches.get(earlier)), replayed: true };

@@ -9,11 +9,25 @@ import type { Storage } from '../../shared/storage/storage.ts';
 import type { Claim, Idempotency } from './idempotency.ts';
 import type { JobIntake } from './job-intake.ts';
 import { DEFAULT_WEBHOOK_EVENTS } from '../http/schemas/jobs.ts';
+import { checkPlatformRules, type PlatformViolation } from '../../shared/jobs/platforms.ts';
+import type { JobOptions } from '../../shared/jobs/job-options.ts';
 
 /** TENANT_MAX_QUEUED and QUEUE_MAX_WAITING (0 = no limit). */
 export interface QueueLimits {
   tenantMaxQueued: number;
   queueMaxWaiting: number;
+}
+
+/** 422 platform_constraint: the first broken rule as `rule`, `value`, `limit`; all of them in `violations`. */
+export function platformProblem(violations: readonly [PlatformViolation, ...PlatformViolation[]], path: string): ProblemError {
+  const [first] = violations;
+  return new ProblemError('platform_constraint', 'Breaks a platform rule', `${path}: ${violations.map((v) => v.message).join('; ')} (docs/platforms.md)`, {
+    platform: first.platform,
+    rule: first.rule,
+    value: first.value,
+    limit: first.limit,
+    violations,
+  });
 }
 
 /** Seconds a client refused by a queue limit is asked to wait. */
@@ -58,6 +72,12 @@ export class JobSubmission {
     if (this.limits.queueMaxWaiting > 0 && (await this.records.waitingJobs()) >= this.limits.queueMaxWaiting) throw queueLimitProblem('queue_full', this.limits);
   }
 
+  /** Refuses options that break their platform's rules (422 platform_constraint). */
+  checkPlatform(options: JobOptions, path = 'body.options'): void {
+    const [first, ...rest] = checkPlatformRules(options);
+    if (first) throw platformProblem([first, ...rest], path);
+  }
+
   /** Refuses a webhook URL this service will not call (400). */
   checkWebhookUrl(url: string | undefined, path = 'body.webhook_url'): void {
     if (!url) return;
@@ -89,6 +109,7 @@ export class JobSubmission {
       priority: fields.priority ?? 'normal',
       webhookUrl: fields.webhook_url,
       webhookEvents: fields.webhook_events ?? [...DEFAULT_WEBHOOK_EVENTS],
+      template: intake.template,
       ...extra,
     };
   }
@@ -116,6 +137,12 @@ export class JobSubmission {
    */
   async submit(tenant: string, id: string, intake: JobIntake, idempotencyKey?: string, extra: Partial<JobRecord> = {}): Promise<Submitted> {
     this.checkWebhookUrl(intake.fields.webhook_url);
+    try {
+      this.checkPlatform(intake.fields.options);
+    } catch (error) {
+      await this.storage.remove(`inputs/${id}`);
+      throw error;
+    }
     const record = this.buildRecord(tenant, id, intake, extra);
     const claim = idempotencyKey ? this.idempotency.recordClaim(tenant, idempotencyKey, intake.canonicalBody, id) : undefined;
     const outcome = await this.records.create(record, claim, { ...this.limits, reserve: 1 }).catch(async (error: unknown) => {

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MOTIONS } from '../../shared/jobs/draft.ts';
-import { ASPECT_RATIOS, RESOLUTIONS } from '../../shared/jobs/job-options.ts';
+import { ASPECT_RATIOS, PLATFORMS, RESOLUTIONS } from '../../shared/jobs/job-options.ts';
 import { PRESETS } from '../../shared/jobs/presets.ts';
 import { out } from '../output.ts';
 import type { ApiClient, CreateJobRequest } from './api-client.ts';
@@ -20,10 +20,23 @@ interface AnimateOptions {
   motion?: string;
   aspect?: string;
   resolution?: string;
+  platform?: string;
   duration?: number;
   text?: string;
   audio?: string;
+  logo?: string;
   output?: string;
+  /** false with --no-cache */
+  cache: boolean;
+  template?: string;
+  merge: Record<string, string>;
+}
+
+/** `--merge key=value`, repeatable: the placeholders' values of --template. */
+function mergePair(value: string, merged: Record<string, string> = {}): Record<string, string> {
+  const at = value.indexOf('=');
+  if (at < 1) throw new InvalidArgumentError('key=value, such as title="Oak chair"');
+  return { ...merged, [value.slice(0, at)]: value.slice(at + 1) };
 }
 
 const isUrl = (source: string) => /^https?:\/\//i.test(source);
@@ -51,18 +64,34 @@ async function resolveSources(client: ApiClient, sources: string[]): Promise<str
   return sources.map((source) => (isUrl(source) ? source : `upload:${uploads[next++]!.id}`));
 }
 
-function jobRequest(inputs: string[], imageCount: number, options: AnimateOptions): CreateJobRequest {
-  const audio = imageCount < inputs.length ? inputs[imageCount] : undefined;
+/** The job's inputs as the API names them: the images, then the music and the logo when given. */
+interface JobSources {
+  images: string[];
+  audio?: string;
+  logo?: string;
+}
+
+async function jobSources(client: ApiClient, images: string[], options: AnimateOptions): Promise<JobSources> {
+  const extras = (['audio', 'logo'] as const).filter((name) => options[name] !== undefined);
+  const resolved = await resolveSources(client, [...images, ...extras.map((name) => options[name]!)]);
+  const named = Object.fromEntries(extras.map((name, i) => [name, resolved[images.length + i]]));
+  return { images: resolved.slice(0, images.length), ...named };
+}
+
+function jobRequest({ images, audio, logo }: JobSources, options: AnimateOptions): CreateJobRequest {
   const jobOptions: Record<string, unknown> = {
     ...(options.duration !== undefined && { duration_s: options.duration }),
     ...(options.aspect && { aspect_ratio: options.aspect }),
     ...(options.resolution && { resolution: options.resolution }),
+    ...(options.platform && { platform: options.platform }),
     ...(options.motion && { motion: options.motion }),
     ...(options.text && { text: [{ text: options.text, start_s: 0, end_s: options.duration ?? MAX_DURATION_S }] }),
     ...(audio && { audio: { url: audio } }),
+    ...(!options.cache && { cache: false }),
+    ...(logo && { logo: { url: logo } }),
   };
   return {
-    images: inputs.slice(0, imageCount),
+    images,
     ...(options.prompt && { prompt: options.prompt }),
     ...(options.preset && { preset: options.preset }),
     options: jobOptions,
@@ -70,8 +99,11 @@ function jobRequest(inputs: string[], imageCount: number, options: AnimateOption
 }
 
 async function animate(client: ApiClient, images: string[], options: AnimateOptions): Promise<void> {
-  const inputs = await resolveSources(client, options.audio ? [...images, options.audio] : images);
-  let job = await client.createJob(jobRequest(inputs, images.length, options));
+  if (options.template && images.length > 0) throw new Error('give pictures or --template, not both (the template names its pictures; pass their URLs with --merge)');
+  if (!options.template && images.length === 0) throw new Error('give at least one picture, or --template <id> with --merge key=value');
+  let job = await client.createJob(
+    options.template ? { template_id: options.template, merge: options.merge } : jobRequest(await jobSources(client, images, options), options),
+  );
   out.error(`submitted ${job.id} to ${client.url}`);
 
   const bar = new ProgressBar(process.stderr);
@@ -101,15 +133,20 @@ async function animate(client: ApiClient, images: string[], options: AnimateOpti
 export function animateCommand(): Command {
   return new Command('animate')
     .description('animate photos through a running API (I2V_URL, I2V_API_KEY), follow the job, download the MP4')
-    .argument('<images...>', 'pictures (or short clips), local files or http(s) URLs, in timeline order')
+    .argument('[images...]', 'pictures (or short clips), local files or http(s) URLs, in timeline order (none with --template)')
     .option('-p, --prompt <text>', 'what the clip should look like, in plain words')
     .addOption(new Option('--preset <preset>', 'the kind of job').choices(PRESETS))
     .addOption(new Option('--motion <motion>', 'the camera move').choices(MOTIONS))
     .addOption(new Option('--aspect <ratio>', 'the aspect ratio').choices(ASPECT_RATIOS))
     .addOption(new Option('--resolution <size>', 'the frame size').choices(RESOLUTIONS))
+    .addOption(new Option('--platform <name>', "a platform preset: its size, frame rate, duration range and encoding rules (docs/platforms.md)").choices(PLATFORMS))
     .option('--duration <seconds>', 'the clip length (1–60)', seconds)
     .option('--text <caption>', 'a caption shown for the whole clip')
     .option('--audio <file|url>', 'background music (mp3, wav, m4a, aac), looped or trimmed to the clip')
+    .option('--logo <file|url>', 'a logo (a still image, PNG with transparency works best) in the top-right corner')
     .option('-o, --output <file>', 'where to write the MP4 (default: <job id>.mp4)')
+    .option('--no-cache', 'render even if the same photos and options were rendered before (the render cache)')
+    .option('--template <id>', 'make the job from a saved template (POST /v1/templates) instead of pictures and options')
+    .option('--merge <key=value>', "a value for one of the template's placeholders (repeat for each)", mergePair, {})
     .action(clientAction((client, images: string[], options: AnimateOptions) => animate(client, images, options)));
 }

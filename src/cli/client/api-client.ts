@@ -43,6 +43,13 @@ export interface CreateJobRequest {
   options?: Record<string, unknown>;
 }
 
+/** A job from a saved template (POST /v1/templates) and a value for each of its placeholders. */
+export interface CreateTemplateJobRequest {
+  template_id: string;
+  template_version?: number;
+  merge: Record<string, string>;
+}
+
 /** The REST API as the CLI uses it; every failure is an ApiProblem. */
 export class ApiClient {
   constructor(private readonly settings: ClientSettings) {}
@@ -67,7 +74,7 @@ export class ApiClient {
     return this.json('POST', `/v1/jobs/${encodeURIComponent(id)}/cancel`);
   }
 
-  createJob(body: CreateJobRequest): Promise<JobView> {
+  createJob(body: CreateJobRequest | CreateTemplateJobRequest): Promise<JobView> {
     return this.json('POST', '/v1/jobs', body);
   }
 

@@ -6,9 +6,10 @@ function size(bytes: number): string {
   return bytes >= KIB * KIB ? `${(bytes / KIB / KIB).toFixed(1)} MiB` : `${Math.max(1, Math.round(bytes / KIB))} KiB`;
 }
 
-/** The video in a few words: `720×720, 2.0 s, 96 KiB`. */
+/** The video in a few words: `720×720, 2.0 s, 96 KiB` (and where it came from, when the render cache served it). */
 export function describeResult(result: NonNullable<JobView['result']>): string {
-  return `${result.width}×${result.height}, ${result.duration_s.toFixed(1)} s, ${size(result.size_bytes)}`;
+  const cached = result.cached ? ', copied from an earlier identical job (nothing rendered)' : '';
+  return `${result.width}×${result.height}, ${result.duration_s.toFixed(1)} s, ${size(result.size_bytes)}${cached}`;
 }
 
 /** A job as `i2v status` shows it: one `name: value` line per fact worth knowing. */

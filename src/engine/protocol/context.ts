@@ -4,18 +4,20 @@ import { sessionNotFound, tokenInvalid } from './envelope.ts';
 import type { ResolvedEngineOptions } from '../options.ts';
 import type { Faults } from './faults.ts';
 import type { EngineHousekeeping } from '../store/housekeeping.ts';
-import type { RenderRunner } from '../render/render-runner.ts';
+import type { RenderQueue } from '../render/render-queue.ts';
 import type { Account } from '../store/accounts.ts';
 import type { EngineStore } from '../store/engine-store.ts';
 import type { Session } from '../store/sessions.ts';
 
-/** What every route of one engine shares: the store's accounts, sessions and renders, and the rest. */
-export interface EngineContext extends EngineStore {
+/** What every route of one engine shares: the store's accounts, sessions and renders (in Redis), and the rest. */
+export interface EngineContext extends Pick<EngineStore, 'accounts' | 'sessions' | 'renders'> {
   options: ResolvedEngineOptions;
-  runner: RenderRunner;
+  store: EngineStore;
+  /** the render queue every engine of the backend takes renders from */
+  renderQueue: RenderQueue;
   /** frees expired sessions and renders, keeps the disk under its bound */
   housekeeping: EngineHousekeeping;
-  /** armed by the /_engine admin routes; none unless a test or an operator arms them */
+  /** armed by the /_engine admin routes (shared by the backend's engines); none unless a test or an operator arms them */
   faults: Faults;
   rendersDir: string;
   uploadsDir(sessionId: string): string;
@@ -30,9 +32,9 @@ export function engineDirs(dataDir: string) {
 }
 
 /** The account behind `Authorization: Bearer <token>`, or 1001. */
-export function requireAccount(ctx: EngineContext, request: FastifyRequest): Account {
+export async function requireAccount(ctx: EngineContext, request: FastifyRequest): Promise<Account> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  const account = match?.[1] ? ctx.accounts.authenticate(match[1]) : undefined;
+  const account = match?.[1] ? await ctx.accounts.authenticate(match[1]) : undefined;
   if (!account) throw tokenInvalid();
   return account;
 }
@@ -43,8 +45,8 @@ export function isSameUser(account: Account, userSegment: string): boolean {
 }
 
 /** The account's session named in a path, or 1002. */
-export function requireSession(ctx: EngineContext, account: Account, userSegment: string, sessionId: string): Session {
-  const session = isSameUser(account, userSegment) ? ctx.sessions.find(sessionId, account.userId) : undefined;
+export async function requireSession(ctx: EngineContext, account: Account, userSegment: string, sessionId: string): Promise<Session> {
+  const session = isSameUser(account, userSegment) ? await ctx.sessions.find(sessionId, account.userId) : undefined;
   if (!session) throw sessionNotFound(sessionId);
   return session;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import type { Redis } from '../../shared/infra/redis.ts';
+import { RedisScript } from '../../shared/infra/redis-script.ts';
 
 /**
  * Faults a test (or an operator rehearsing an incident) arms on a running
@@ -51,30 +53,57 @@ export const faultRuleSchema = z.discriminatedUnion('kind', [
 ]);
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
-type ArmedRule = Exclude<FaultRule, { kind: 'expire-tokens' | 'forget-sessions' | 'forget-renders' }>;
+export type ArmedRule = Exclude<FaultRule, { kind: 'expire-tokens' | 'forget-sessions' | 'forget-renders' }>;
 
+/** Appends a rule to the armed list. */
+const ARM = new RedisScript(`
+local raw = redis.call('GET', KEYS[1])
+local rules = raw and cjson.decode(raw) or {}
+table.insert(rules, cjson.decode(ARGV[1]))
+redis.call('SET', KEYS[1], cjson.encode(rules))
+return #rules
+`);
+
+/** The first armed rule of kind ARGV[1] (for a reply rule, of endpoint ARGV[2]), used up by one firing; nil when none. */
+const TAKE = new RedisScript(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local rules = cjson.decode(raw)
+for i, rule in ipairs(rules) do
+  if rule.kind == ARGV[1] and (rule.kind ~= 'reply' or rule.endpoint == ARGV[2]) then
+    rule.times = rule.times - 1
+    local taken = cjson.encode(rule)
+    if rule.times <= 0 then table.remove(rules, i) end
+    if #rules == 0 then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], cjson.encode(rules)) end
+    return taken
+  end
+end
+return nil
+`);
+
+/** The armed rules, in Redis: every engine of the backend fires the same ones, each firing used up once whichever engine fires it. */
 export class Faults {
-  private armed: ArmedRule[] = [];
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+  ) {}
 
-  arm(rule: ArmedRule): void {
-    this.armed.push({ ...rule });
+  async arm(rule: ArmedRule): Promise<void> {
+    await ARM.run(this.redis, [this.key], [JSON.stringify(rule)]);
   }
 
-  clear(): void {
-    this.armed = [];
+  async clear(): Promise<void> {
+    await this.redis.del(this.key);
   }
 
-  list(): readonly ArmedRule[] {
-    return this.armed;
+  async list(): Promise<readonly ArmedRule[]> {
+    const raw = await this.redis.get(this.key);
+    return raw ? (JSON.parse(raw) as ArmedRule[]) : [];
   }
 
   /** The first armed rule of a kind (and endpoint), used up by one firing. */
-  take<K extends ArmedRule['kind']>(kind: K, endpoint?: EngineEndpoint): Extract<ArmedRule, { kind: K }> | undefined {
-    const index = this.armed.findIndex((rule) => rule.kind === kind && (rule.kind !== 'reply' || rule.endpoint === endpoint));
-    const rule = this.armed[index] as Extract<ArmedRule, { kind: K }> | undefined;
-    if (!rule) return undefined;
-    rule.times -= 1;
-    if (rule.times <= 0) this.armed.splice(index, 1);
-    return rule;
+  async take<K extends ArmedRule['kind']>(kind: K, endpoint?: EngineEndpoint): Promise<Extract<ArmedRule, { kind: K }> | undefined> {
+    const taken = (await TAKE.run(this.redis, [this.key], [kind, endpoint ?? ''])) as string | null;
+    return taken ? (JSON.parse(taken) as Extract<ArmedRule, { kind: K }>) : undefined;
   }
 }

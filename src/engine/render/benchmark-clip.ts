@@ -1,4 +1,5 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { probeMedia } from '../../shared/media/ffprobe.ts';
 import { runProcess } from '../../shared/infra/process.ts';
@@ -16,7 +17,10 @@ const CLIP_ARGS = ['-nostdin', '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsr
 export async function benchmarkRenderFile(dataDir: string): Promise<RenderFile> {
   const clip = path.join(dataDir, 'benchmark-clip.mp4');
   await mkdir(dataDir, { recursive: true });
-  await runProcess('ffmpeg', [...CLIP_ARGS, clip], { timeoutMs: 30_000 });
+  // engines sharing ENGINE_DIR start together: each writes its own copy, then swaps it in whole
+  const own = path.join(dataDir, `benchmark-clip.${randomUUID()}.mp4`);
+  await runProcess('ffmpeg', [...CLIP_ARGS, own], { timeoutMs: 30_000 });
+  await rename(own, clip);
   const media = await probeMedia(clip);
   return async (_draft, options) => {
     await copyFile(clip, options.outPath);

@@ -1,9 +1,10 @@
 import type { Draft } from '../../shared/jobs/draft.ts';
 import { pipeInput } from '../../shared/media/ffmpeg-input.ts';
 import { audioGraph, audioInputArgs } from './audio.ts';
-import { captionFilter } from './captions.ts';
-import { AUDIO_ENCODER_ARGS, mp4OutputArgs, videoEncoderArgs } from './encoder.ts';
-import { captionFontFile } from './font.ts';
+import { badgeFilters, badgeInputArgs, badgeLayout } from './badge.ts';
+import { captionFilter, captionLayout } from './captions.ts';
+import { audioEncoderArgs, mp4OutputArgs, videoEncoderArgs } from './encoder.ts';
+import { logoFilters, logoInputArgs } from './logo.ts';
 import { planRender, type RenderPlan, type ResolveLocalPath } from './timeline.ts';
 import { transitionGraph } from './transitions.ts';
 
@@ -17,21 +18,46 @@ export function checkRenderable(draft: Draft, resolveLocalPath: ResolveLocalPath
 /** The frame stream's file descriptor in the encoder: the renderer writes raw yuv420p frames there. */
 export const FRAME_STREAM_FD = 3;
 
-export interface EncoderFiles {
-  outPath: string;
+/** The files the overlays are drawn from, written before the encoder starts. */
+export interface OverlayFiles {
   /** one text file per caption, in plan order (their text never enters the command) */
   captionFiles: string[];
+  /** per badge, in plan order: its shape as raw RGBA (badgeShapePixels) and its text */
+  badgeFiles?: { shape: string; text: string }[];
+}
+
+export interface EncoderFiles extends OverlayFiles {
+  outPath: string;
   /** write the finished frames uncompressed (raw yuv420p, no audio) instead: what x264 would get, for measuring it alone */
   rawFrames?: boolean;
 }
 
-/** The filtergraph: the frame stream through transitions and captions to [vout], the audio to [aout]. */
-export function renderGraph(plan: RenderPlan, captionFiles: string[]): string {
+function badgeFilesOf(files: OverlayFiles, count: number): NonNullable<OverlayFiles['badgeFiles']> {
+  const badgeFiles = files.badgeFiles ?? [];
+  if (badgeFiles.length !== count) throw new Error(`${count} badge(s) to draw and ${badgeFiles.length} badge file(s)`);
+  return badgeFiles;
+}
+
+/**
+ * The filtergraph: the frame stream through transitions, the logos, the
+ * badges and the captions to [vout], the audio to [aout]. The logos' and
+ * badges' inputs follow the audio's.
+ */
+export function renderGraph(plan: RenderPlan, files: OverlayFiles): string {
   const { geometry } = plan;
-  const captions = plan.captions.map((caption, i) => captionFilter(caption, geometry, captionFiles[i]!, captionFontFile()));
+  const logoInput = 1 + plan.audio.length;
+  const badgeInput = logoInput + plan.logos.length;
+  const badgeFiles = badgeFilesOf(files, plan.badges.length);
+  const overlays: ((from: string, to: string) => string)[] = [
+    ...plan.logos.map((logo, i) => (from: string, to: string) => logoFilters(logo, i, logoInput + i, geometry, from, to)),
+    ...plan.badges.map((badge, i) => (from: string, to: string) => badgeFilters(badge, badgeLayout(badge, geometry), badgeInput + i, badgeFiles[i]!.text, from, to)),
+  ];
+  const label = (i: number) => (i === 0 ? 'timeline' : `overlaid${i}`);
+  const captions = plan.captions.map((caption, i) => captionFilter(caption, geometry, files.captionFiles[i]!, captionLayout(caption, geometry)));
   const video = [
     transitionGraph(plan.videos, geometry, '0:v', 'timeline'),
-    `[timeline]${captions.length > 0 ? captions.join(',') : 'null'}[vout]`,
+    ...overlays.map((overlay, i) => overlay(label(i), label(i + 1))),
+    `[${label(overlays.length)}]${captions.length > 0 ? captions.join(',') : 'null'}[vout]`,
   ];
   const audio = audioGraph(plan.audio, 1, geometry.durationS);
   return [...video, ...(audio ? [audio] : [])].join(';');
@@ -50,12 +76,14 @@ export function buildRenderCommand(plan: RenderPlan, files: EncoderFiles): strin
   const hasAudio = plan.audio.length > 0 && !files.rawFrames;
   const output = files.rawFrames
     ? ['-an', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', `file:${files.outPath}`]
-    : [...videoEncoderArgs(plan.quality), ...(hasAudio ? AUDIO_ENCODER_ARGS : ['-an']), ...mp4OutputArgs(files.outPath)];
+    : [...videoEncoderArgs(plan.quality, plan.encoding, { fps, durationS: plan.geometry.durationS }), ...(hasAudio ? audioEncoderArgs(plan.encoding) : ['-an']), ...mp4OutputArgs(files.outPath)];
   return [
     '-nostdin', '-y', '-hide_banner', '-v', 'error', '-progress', 'pipe:1', '-nostats',
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${width}x${height}`, '-framerate', String(fps), ...pipeInput(FRAME_STREAM_FD),
     ...(hasAudio ? audioInputArgs(plan.audio) : []),
-    '-filter_complex', renderGraph(hasAudio ? plan : { ...plan, audio: [] }, files.captionFiles),
+    ...logoInputArgs(plan.logos),
+    ...badgeInputArgs(plan.badges.map((badge) => badgeLayout(badge, plan.geometry)), badgeFilesOf(files, plan.badges.length).map((file) => file.shape)),
+    '-filter_complex', renderGraph(hasAudio ? plan : { ...plan, audio: [] }, files),
     '-map', '[vout]',
     ...(hasAudio ? ['-map', '[aout]'] : []),
     '-r', String(fps),

@@ -9,6 +9,12 @@ export function filterValue(value: string): string {
   return forOptions.replace(/[\\'[\],;]/g, '\\$&');
 }
 
+/** A number as a filter option writes it: at most 6 decimals, no trailing zeros. */
+export const filterNumber = (value: number) => String(Number(value.toFixed(6)));
+
+/** An `enable` expression (unescaped): from `startS` until `endS`. */
+export const timeWindow = (startS: number, endS: number) => `gte(t,${filterNumber(startS)})*lt(t,${filterNumber(endS)})`;
+
 /** `#rgb` or `#rrggbb` as ffmpeg's `0xRRGGBB` (the schema has checked the shape). */
 export function ffmpegColor(hex: string): string {
   const digits = hex.slice(1);

@@ -1,4 +1,4 @@
-import type { Fit } from '../../shared/jobs/draft.ts';
+import type { Fit, FocusPoint } from '../../shared/jobs/draft.ts';
 import { ffmpegColor } from './filter-escape.ts';
 import type { Size } from './frame-warper.ts';
 
@@ -8,15 +8,16 @@ const finish = 'scale=out_color_matrix=bt709:out_range=tv,setsar=1,format=yuv420
 
 /**
  * The filter chain that makes a decoded picture exactly `size`, as `fit` asks:
- * `cover` fills it (centre crop), `contain` shows it whole on `background`,
- * `contain-blur` shows it whole over a blurred, darkened copy of itself.
- * For a photo it runs once, on the one decoded frame.
+ * `cover` fills it (a crop aligned by `crop`, 0–1 per axis; unset: the centre),
+ * `contain` shows it whole on `background`, `contain-blur` shows it whole over
+ * a blurred, darkened copy of itself. For a photo it runs once, on the one decoded frame.
  */
-export function fitFilter(fit: Fit, { width, height }: Size, background: string): string {
+export function fitFilter(fit: Fit, { width, height }: Size, background: string, crop?: FocusPoint): string {
   const scaled = (mode: 'increase' | 'decrease') =>
     `scale=${width}:${height}:force_original_aspect_ratio=${mode}:force_divisible_by=2:${lanczos}`;
   // cropping to the frame's shape first spares scaling the pixels a cover crop would throw away
-  const cropToShape = `crop=w=min(iw\\,ih*${width}/${height}):h=min(ih\\,iw*${height}/${width})`;
+  const aligned = crop ? `:x=(iw-ow)*${crop.x.toFixed(6)}:y=(ih-oh)*${crop.y.toFixed(6)}` : '';
+  const cropToShape = `crop=w=min(iw\\,ih*${width}/${height}):h=min(ih\\,iw*${height}/${width})${aligned}`;
   switch (fit) {
     case 'cover':
       return `${cropToShape},scale=${width}:${height}:${lanczos},${finish}`;

@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
-import { windowAt } from './motion.ts';
+import { aimedVideo } from './aim.ts';
+import { windowAt, type MotionPath } from './motion.ts';
 import { decodeStill, pictureFrames, preparedSize } from './frame-source.ts';
 import type { FrameWarper, Size } from './frame-warper.ts';
 import type { PlannedVideo, RenderPlan } from './timeline.ts';
@@ -12,9 +13,17 @@ function writeFrame(out: Writable, frame: Buffer): Promise<void> {
   return new Promise((resolve, reject) => out.write(frame, (error) => (error ? reject(error) : resolve())));
 }
 
-/** One picture's frames in order: decoded (a photo once), moved sub-pixel by its motion, written. */
+/** A picture on its way: its focus being resolved (aim.ts) and, for a photo decoded ahead, its one frame. */
+interface Prepared {
+  aimed: Promise<PlannedVideo>;
+  still?: Promise<Buffer>;
+}
+
+/** One picture's frames in order: aimed at its focus, decoded (a photo once), moved sub-pixel by its motion, written. */
 class PictureStream {
-  private readonly source: AsyncGenerator<Buffer>;
+  private source?: AsyncGenerator<Buffer>;
+  private motion?: MotionPath;
+  private readonly size: Size;
   private readonly warper?: FrameWarper;
   private readonly pending: Promise<void>[] = [];
   private shown?: Buffer;
@@ -23,27 +32,36 @@ class PictureStream {
   constructor(
     private readonly video: PlannedVideo,
     output: Size,
-    fps: number,
-    signal: AbortSignal,
-    still: Promise<Buffer> | undefined,
+    private readonly fps: number,
+    private readonly signal: AbortSignal,
+    private readonly prepared: Prepared,
     private readonly warpers: WarperPool,
   ) {
-    const size = preparedSize(video, output);
-    this.source = pictureFrames(video, size, fps, signal, still);
-    if (video.motion) this.warper = warpers.take(size, output);
+    // aiming moves the windows, never resizes them: the sizes are known now
+    this.size = preparedSize(video, output);
+    if (video.motion) this.warper = warpers.take(this.size, output);
+  }
+
+  private async frames(): Promise<AsyncGenerator<Buffer>> {
+    if (!this.source) {
+      const video = await this.prepared.aimed;
+      this.motion = video.motion;
+      this.source = pictureFrames(video, this.size, this.fps, this.signal, this.prepared.still);
+    }
+    return this.source;
   }
 
   async writeNext(out: Writable): Promise<void> {
-    const next = await this.source.next();
+    const next = await (await this.frames()).next();
     if (next.done) throw new Error(`picture ${this.video.path} ran out of frames`);
     const slot = this.index % IN_FLIGHT;
     await this.pending[slot];
     let frame = next.value;
-    if (this.warper && this.video.motion) {
+    if (this.warper && this.motion) {
       if (frame !== this.shown) this.warper.sourceFrame.set(frame);
       this.shown = frame;
       const progress = this.video.frames > 1 ? this.index / (this.video.frames - 1) : 0;
-      frame = this.warper.warp(windowAt(this.video.motion, progress), slot);
+      frame = this.warper.warp(windowAt(this.motion, progress), slot);
     }
     this.pending[slot] = writeFrame(out, frame);
     // a failed write is thrown by the next wait on this slot, or by finish
@@ -53,7 +71,7 @@ class PictureStream {
 
   async finish(): Promise<void> {
     await Promise.all(this.pending);
-    await this.source.return(undefined);
+    await this.source?.return(undefined);
     if (this.warper) this.warpers.give(this.warper);
   }
 }
@@ -70,17 +88,20 @@ export async function pumpFrames(plan: RenderPlan, out: Writable, signal: AbortS
   const output = { width, height };
   // write errors arrive through the write callbacks
   out.on('error', () => {});
-  const decodeAhead = (video: PlannedVideo | undefined) => {
-    if (video?.kind !== 'image') return undefined;
-    const still = decodeStill(video, preparedSize(video, output), fps, signal);
-    still.catch(() => {}); // awaited when its turn comes
-    return still;
+  const aim = (video: PlannedVideo) => aimedVideo(video, output, signal);
+  const prepareAhead = (video: PlannedVideo): Prepared => {
+    const aimed = aim(video);
+    const still = video.kind === 'image' ? aimed.then((aimedOne) => decodeStill(aimedOne, preparedSize(video, output), fps, signal)) : undefined;
+    // awaited when its turn comes
+    aimed.catch(() => {});
+    still?.catch(() => {});
+    return { aimed, still };
   };
   const warpers = new WarperPool(IN_FLIGHT);
-  const open = (video: PlannedVideo, still?: Promise<Buffer>) => new PictureStream(video, output, fps, signal, still, warpers);
+  const open = (video: PlannedVideo, prepared?: Prepared) => new PictureStream(video, output, fps, signal, prepared ?? { aimed: aim(video) }, warpers);
 
   let current = open(plan.videos[0]!);
-  let ahead: Promise<Buffer> | undefined;
+  let ahead: Prepared | undefined;
   for (const [i, video] of plan.videos.entries()) {
     const next = plan.videos[i + 1];
     const overlap = next?.transitionIn?.frames ?? 0;
@@ -88,7 +109,7 @@ export async function pumpFrames(plan: RenderPlan, out: Writable, signal: AbortS
     for (let k = 0; k < own; k++) {
       signal.throwIfAborted();
       await current.writeNext(out);
-      if (k === 0) ahead = decodeAhead(next);
+      if (k === 0 && next) ahead = prepareAhead(next);
     }
     if (!next) break;
     const following = open(next, ahead);

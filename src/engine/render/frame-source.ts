@@ -16,7 +16,7 @@ export function preparedSize(video: PlannedVideo, output: Size): Size {
 
 /** Decoder arguments: a photo's first (only) frame, or a video's frames from `inS` at the output rate, fitted to `size`. */
 export function decoderArgs(video: PlannedVideo, size: Size, fps: number): string[] {
-  const fit = fitFilter(video.fit, size, video.background);
+  const fit = fitFilter(video.fit, size, video.background, video.crop);
   const input = video.kind === 'image' ? [] : ['-ss', String(video.inS)];
   return [
     '-nostdin', '-hide_banner', '-v', 'error', ...input, ...localFileInput(video.path), '-an', '-sn',

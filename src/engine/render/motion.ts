@@ -16,14 +16,22 @@ export interface MotionPath {
   to: ViewWindow;
 }
 
-/** `intensity` 0.15 means the window ends 15% smaller (a 1.15× zoom), or pans across that margin. */
-export function motionPath(motion: Motion, intensity: number): MotionPath | undefined {
+/**
+ * `intensity` 0.15 means the window ends 15% smaller (a 1.15× zoom), or pans across that margin.
+ * `aim` (a point of the frame, as fractions) is what the zoomed windows centre on, as near as they can
+ * while staying inside the picture; a pan still crosses its whole margin along its own axis (the
+ * only way both its ends stay inside), aimed across it. Unset: the centre, and ken-burns' drift.
+ */
+export function motionPath(motion: Motion, intensity: number, aim?: { x: number; y: number }): MotionPath | undefined {
   if (motion === 'static' || intensity <= 0) return undefined;
   const zoomed = 1 / (1 + intensity);
   /** how far the centre of a zoomed window can move from the middle */
   const margin = (1 - zoomed) / 2;
   const full = { cx: 0.5, cy: 0.5, size: 1 };
-  const at = (dx: number, dy: number) => ({ cx: 0.5 + dx * margin, cy: 0.5 + dy * margin, size: zoomed });
+  // KEEP_INSIDE: a zoomed window's centre never moves past the margin, so it never shows outside the picture
+  const inside = (c: number) => Math.min(Math.max(c, 0.5 - margin), 0.5 + margin);
+  const along = (d: number, aimed: number | undefined) => (d === 0 && aimed !== undefined ? inside(aimed) : 0.5 + d * margin);
+  const at = (dx: number, dy: number) => ({ cx: along(dx, aim?.x), cy: along(dy, aim?.y), size: zoomed });
   switch (motion) {
     case 'zoom-in':
       return { from: full, to: at(0, 0) };
@@ -39,9 +47,9 @@ export function motionPath(motion: Motion, intensity: number): MotionPath | unde
     case 'pan-down':
       return { from: at(0, 1), to: at(0, -1) };
     case 'ken-burns':
-      // a zoom-in drifting toward the upper right; the drift stays inside the
+      // a zoom-in drifting toward the upper right (or the aim); the drift stays inside the
       // margin because the margin grows at least linearly along the zoom
-      return { from: full, to: at(0.6, -0.6) };
+      return { from: full, to: aim ? at(0, 0) : at(0.6, -0.6) };
   }
 }
 

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { Logger } from '../../shared/infra/logger.ts';
 import { probeMedia } from '../../shared/media/ffprobe.ts';
 import type { Draft } from '../../shared/jobs/draft.ts';
-import type { ResolveLocalPath } from './ffmpeg-args.ts';
+import { DraftRenderError, type ResolveLocalPath } from './ffmpeg-args.ts';
 import { renderDraft, type RenderDraftOptions } from './renderer.ts';
-import { newStorageName } from '../store/ids.ts';
+import type { RenderStore } from '../store/engine-store.ts';
 import type { RenderJob } from '../store/renders.ts';
 
 /** Where the first progress report of a render starts, as upstream's start reply shows. */
@@ -24,91 +24,88 @@ export const renderWithFfmpeg: RenderFile = async (draft, options) => {
   return { durationS: media.durationS, sizeBytes: media.sizeBytes };
 };
 
+export interface RenderRunnerDeps {
+  renders: RenderStore;
+  rendersDir: string;
+  uploadsDir(sessionId: string): string;
+  logger: Logger;
+  /** replaced only by benchmark mode (benchmark-clip.ts) */
+  renderFile: RenderFile;
+}
+
+/** The draft's sources as files of the shared ENGINE_DIR, wherever this engine mounts it. */
+function sourceResolver(job: RenderJob, uploadsDir: string): ResolveLocalPath {
+  return (src) => {
+    const name = job.sources[src];
+    if (!name) throw new DraftRenderError(`segment src ${src} is not a file of session ${job.sessionId}`);
+    return path.join(uploadsDir, name);
+  };
+}
+
 /**
- * Runs renders in the background, `concurrency` at a time (x264 already uses
- * every core; more waiting renders stay `pending`), and keeps each job's
- * status and progress current.
+ * Renders one accepted render into its output file, with its progress in the
+ * store as it goes (so a poll on any engine sees it), and ends it there.
+ * `abort` stops ffmpeg; so does finding the render ended by someone else (a
+ * cancel on another engine) when progress is written. Resolves 'aborted' when
+ * it stopped without ending the render.
  */
-export class RenderRunner {
-  private readonly waiting: { job: RenderJob; resolve: ResolveLocalPath }[] = [];
-  private running = 0;
-  private readonly idle = new Set<() => void>();
+export async function runRender(job: RenderJob, deps: RenderRunnerDeps, abort: AbortController): Promise<'ended' | 'aborted'> {
+  const log = deps.logger.child({ renderId: job.id, sessionId: job.sessionId });
+  const outPath = path.join(deps.rendersDir, job.fileName);
+  if (!(await deps.renders.start(job.id, INITIAL_PROGRESS))) return 'aborted';
+  const progress = new ProgressWriter((value) => deps.renders.progress(job.id, value), () => abort.abort(CANCELED));
+  const started = Date.now();
+  try {
+    const media = await deps.renderFile(job.draft, {
+      resolveLocalPath: sourceResolver(job, deps.uploadsDir(job.sessionId)),
+      outPath,
+      signal: abort.signal,
+      onProgress: (fraction) => progress.report(INITIAL_PROGRESS + Math.round(fraction * RENDER_SPAN)),
+    });
+    await progress.settled();
+    if (abort.signal.aborted) return 'aborted';
+    await deps.renders.finish(job.id, { status: 'completed', durationS: media.durationS, sizeBytes: media.sizeBytes });
+    log.info({ ms: Date.now() - started, durationS: media.durationS, sizeBytes: media.sizeBytes }, 'render completed');
+  } catch (error) {
+    await progress.settled();
+    if (abort.signal.aborted) {
+      log.info({ reason: String(abort.signal.reason) }, 'render stopped');
+      return 'aborted';
+    }
+    await deps.renders.finish(job.id, { status: 'failed', error: `render failed: ${(error as Error).message}` });
+    log.error({ err: error }, 'render failed');
+  }
+  return 'ended';
+}
+
+/** Writes progress as it rises, one write at a time (the latest value wins); told when the render turns out to have ended. */
+class ProgressWriter {
+  private last = 0;
+  private next?: number;
+  private writing?: Promise<void>;
 
   constructor(
-    private readonly rendersDir: string,
-    private readonly concurrency: number,
-    private readonly logger: Logger,
-    /** replaced only by benchmark mode (benchmark-clip.ts) */
-    private readonly renderFile: RenderFile = renderWithFfmpeg,
-    /** told when a render has ended (its output now takes disk space) */
-    private readonly onSettled: () => void = () => undefined,
+    private readonly write: (progress: number) => Promise<boolean>,
+    private readonly onEnded: () => void,
   ) {}
 
-  enqueue(job: RenderJob, resolve: ResolveLocalPath): void {
-    this.waiting.push({ job, resolve });
-    this.pump();
+  report(progress: number): void {
+    if (progress <= this.last) return;
+    this.last = progress;
+    this.next = progress;
+    this.writing ??= this.flush().finally(() => (this.writing = undefined));
   }
 
-  /** Stops a render that has not ended; false when it already had. */
-  cancel(job: RenderJob): boolean {
-    if (job.status === 'completed' || job.status === 'failed') return false;
-    const queued = this.waiting.findIndex((entry) => entry.job === job);
-    if (queued >= 0) this.waiting.splice(queued, 1);
-    job.status = 'failed';
-    job.error = CANCELED;
-    job.abort.abort();
-    return true;
+  async settled(): Promise<void> {
+    await this.writing;
   }
 
-  /** Cancels everything and waits until no ffmpeg is left running. */
-  async close(jobs: Iterable<RenderJob>): Promise<void> {
-    for (const job of jobs) this.cancel(job);
-    if (this.running > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
-  }
-
-  private pump(): void {
-    while (this.running < this.concurrency) {
-      const next = this.waiting.shift();
-      if (!next) return;
-      this.running++;
-      void this.run(next.job, next.resolve).finally(() => {
-        this.running--;
-        this.onSettled();
-        this.pump();
-        if (this.running === 0) {
-          for (const resolve of this.idle) resolve();
-          this.idle.clear();
-        }
-      });
-    }
-  }
-
-  private async run(job: RenderJob, resolveLocalPath: ResolveLocalPath): Promise<void> {
-    const log = this.logger.child({ renderId: job.id, sessionId: job.sessionId });
-    const outputName = newStorageName('mp4');
-    const outPath = path.join(this.rendersDir, outputName);
-    job.status = 'processing';
-    const started = Date.now();
-    try {
-      const media = await this.renderFile(job.draft, {
-        resolveLocalPath,
-        outPath,
-        signal: job.abort.signal,
-        onProgress: (fraction) => {
-          job.progress = Math.max(job.progress, INITIAL_PROGRESS + Math.round(fraction * RENDER_SPAN));
-        },
-      });
-      if (job.abort.signal.aborted) return;
-      Object.assign(job, { status: 'completed', progress: 100, outputName, outputPath: outPath, durationS: media.durationS, sizeBytes: media.sizeBytes });
-      log.info({ ms: Date.now() - started, durationS: media.durationS, sizeBytes: media.sizeBytes }, 'render completed');
-    } catch (error) {
-      if (job.abort.signal.aborted) {
-        log.info('render canceled');
-        return;
-      }
-      job.status = 'failed';
-      job.error = `render failed: ${(error as Error).message}`;
-      log.error({ err: error }, 'render failed');
+  private async flush(): Promise<void> {
+    while (this.next !== undefined) {
+      const value = this.next;
+      this.next = undefined;
+      const running = await this.write(value).catch(() => true);
+      if (!running) this.onEnded();
     }
   }
 }

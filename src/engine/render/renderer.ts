@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Draft } from '../../shared/jobs/draft.ts';
 import { buildRenderCommand, FRAME_STREAM_FD } from './ffmpeg-args.ts';
+import { badgeLayout, badgeShapePixels, badgeText } from './badge.ts';
 import { captionFileText, captionLayout } from './captions.ts';
 import { startFfmpeg } from './ffmpeg-process.ts';
 import { pumpFrames } from './frame-pump.ts';
@@ -39,8 +40,20 @@ async function writeCaptionFiles(plan: RenderPlan, dir: string): Promise<string[
   return Promise.all(
     plan.captions.map(async (caption, i) => {
       const file = path.join(dir, `caption-${i}.txt`);
-      await writeFile(file, captionFileText(caption.text, captionLayout(caption, plan.geometry)), 'utf8');
+      await writeFile(file, captionFileText(captionLayout(caption, plan.geometry)), 'utf8');
       return file;
+    }),
+  );
+}
+
+/** Each badge's shape as raw RGBA and its text, in files of their own. */
+async function writeBadgeFiles(plan: RenderPlan, dir: string): Promise<{ shape: string; text: string }[]> {
+  return Promise.all(
+    plan.badges.map(async (badge, i) => {
+      const files = { shape: path.join(dir, `badge-${i}.rgba`), text: path.join(dir, `badge-${i}.txt`) };
+      await writeFile(files.shape, badgeShapePixels(badge, badgeLayout(badge, plan.geometry)));
+      await writeFile(files.text, badgeText(badge), 'utf8');
+      return files;
     }),
   );
 }
@@ -48,7 +61,7 @@ async function writeCaptionFiles(plan: RenderPlan, dir: string): Promise<string[
 /**
  * Renders a draft to `outPath` (written whole or not at all): this process
  * moves the pictures and streams raw frames into one encoding ffmpeg, which
- * adds transitions, captions and music. Aborting kills every ffmpeg.
+ * adds transitions, the logo, badges, captions and music. Aborting kills every ffmpeg.
  */
 export async function renderDraft(draft: Draft, options: RenderDraftOptions): Promise<void> {
   const plan = planRender(draft, options.resolveLocalPath);
@@ -63,8 +76,8 @@ export async function renderDraft(draft: Draft, options: RenderDraftOptions): Pr
   const timeoutMs = Math.max(10 * 60_000, durationS * 60_000);
   const timer = setTimeout(() => controller.abort(new Error(`render timed out after ${timeoutMs} ms`)), timeoutMs);
   try {
-    const captionFiles = await writeCaptionFiles(plan, workDir);
-    const encoder = startFfmpeg(buildRenderCommand(plan, { outPath: partPath, captionFiles, rawFrames: options.rawFrames }), {
+    const [captionFiles, badgeFiles] = await Promise.all([writeCaptionFiles(plan, workDir), writeBadgeFiles(plan, workDir)]);
+    const encoder = startFfmpeg(buildRenderCommand(plan, { outPath: partPath, captionFiles, badgeFiles, rawFrames: options.rawFrames }), {
       signal: controller.signal,
       extraPipes: 1,
       onStdoutText: progressReader(durationS, options.onProgress ?? (() => {})),

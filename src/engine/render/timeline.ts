@@ -1,5 +1,6 @@
 import {
-  TRACK_TYPE, type AudioSegment, type Draft, type Fit, type TextSegment, type Transition, type VideoSegment,
+  TRACK_TYPE, type AudioSegment, type BadgeSegment, type Draft, type Fit, type Focus, type FocusPoint, type FontFamily, type FontWeight, type LogoSegment, type TextSegment,
+  type Motion, type Transition, type VideoSegment,
 } from '../../shared/jobs/draft.ts';
 import { backendKindOf } from '../../shared/media/media-formats.ts';
 import { motionPath, type MotionPath } from './motion.ts';
@@ -29,7 +30,14 @@ export interface PlannedVideo {
   transitionIn?: { type: Exclude<Transition, 'none'>; frames: number };
   fit: Fit;
   background: string;
+  /** the window's path, about the centre until the focus is resolved (aim.ts) */
   motion?: MotionPath;
+  /** what `motion` was made of, to aim it at the focus */
+  movement: { motion: Motion; intensity: number };
+  /** where the motion aims; unset: the centre */
+  focus?: Focus;
+  /** where a `cover` crop is aligned, once the focus is resolved (unset: the centre) */
+  crop?: FocusPoint;
   /** for video sources: where in the source to start, seconds */
   inS: number;
 }
@@ -41,6 +49,13 @@ export interface PlannedCaption {
   position: TextSegment['m']['position'];
   size: TextSegment['m']['size'];
   color: string;
+  /** unset: chosen by the glyphs the text needs (font.ts) */
+  font?: FontFamily;
+  weight: FontWeight;
+  boxColor: string;
+  /** 0: no box */
+  boxOpacity: number;
+  overflow: NonNullable<TextSegment['m']['overflow']>;
 }
 
 export interface PlannedAudio {
@@ -52,18 +67,46 @@ export interface PlannedAudio {
   loop: boolean;
 }
 
+/** A picture over the video: a brand's logo. */
+export interface PlannedLogo {
+  path: string;
+  startS: number;
+  endS: number;
+  corner: LogoSegment['m']['corner'];
+  /** width, a fraction of the frame's */
+  size: number;
+  opacity: number;
+  /** a fraction of the frame's width */
+  margin: number;
+}
+
+/** A short text on a coloured shape in a corner (a price, a discount). */
+export type PlannedBadge = BadgeSegment['m'] & { startS: number; endS: number };
+
 export interface RenderPlan {
   geometry: RenderGeometry;
   videos: PlannedVideo[];
   captions: PlannedCaption[];
   audio: PlannedAudio[];
+  logos: PlannedLogo[];
+  badges: PlannedBadge[];
   quality: Draft['m']['quality'];
+  /** a platform preset's encoding rules */
+  encoding?: Draft['m']['encoding'];
 }
 
 const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 
+interface SegmentOfType {
+  0: VideoSegment;
+  1: AudioSegment;
+  2: LogoSegment;
+  7: TextSegment;
+  8: BadgeSegment;
+}
+
 function segmentsOf<T extends (typeof TRACK_TYPE)[keyof typeof TRACK_TYPE]>(draft: Draft, tt: T) {
-  type Segment = T extends 0 ? VideoSegment : T extends 1 ? AudioSegment : TextSegment;
+  type Segment = SegmentOfType[T];
   return draft.t.filter((track) => track.tt === tt).flatMap((track) => track.sg as Segment[]);
 }
 
@@ -115,22 +158,55 @@ function planVideos(draft: Draft, geometry: RenderGeometry, resolve: ResolveLoca
       fit: segment.m.fit,
       background: segment.m.background,
       motion: motionPath(segment.m.motion, segment.m.intensity),
+      movement: { motion: segment.m.motion, intensity: segment.m.intensity },
+      ...(segment.m.focus && { focus: segment.m.focus }),
       inS: (segment.m.in ?? 0) / 1000,
     };
   });
 }
 
 function planCaptions(draft: Draft, geometry: RenderGeometry): PlannedCaption[] {
-  return segmentsOf(draft, TRACK_TYPE.text)
-    .map(({ s, d, m }) => ({
+  return segmentsOf(draft, TRACK_TYPE.text).flatMap((segment) => {
+    const span = spanOf(segment, geometry);
+    const { m } = segment;
+    return span ? [{
       text: m.text,
-      startS: Math.min(s / 1000, geometry.durationS),
-      endS: Math.min((s + d) / 1000, geometry.durationS),
+      ...span,
       position: m.position,
       size: m.size,
       color: m.color,
-    }))
-    .filter((caption) => caption.endS > caption.startS);
+      ...(m.font && { font: m.font }),
+      weight: m.weight ?? 'regular',
+      boxColor: m.box_color ?? '#000000',
+      boxOpacity: m.box_opacity ?? 0.5,
+      overflow: m.overflow ?? 'wrap',
+    }] : [];
+  });
+}
+
+/** A segment's span in seconds, clamped to the video; undefined when none of it is shown. */
+function spanOf({ s, d }: { s: number; d: number }, geometry: RenderGeometry): { startS: number; endS: number } | undefined {
+  const startS = Math.min(s / 1000, geometry.durationS);
+  const endS = Math.min((s + d) / 1000, geometry.durationS);
+  return endS > startS ? { startS, endS } : undefined;
+}
+
+function planLogos(draft: Draft, geometry: RenderGeometry, resolve: ResolveLocalPath): PlannedLogo[] {
+  return segmentsOf(draft, TRACK_TYPE.logo).flatMap((segment) => {
+    const span = spanOf(segment, geometry);
+    if (!span) return [];
+    const path = resolve(segment.src);
+    if (backendKindOf(path) !== 'image') throw new DraftRenderError(`logo segment ${segment.src} is not an image`);
+    const { corner, size, opacity, margin } = segment.m;
+    return [{ path, ...span, corner, size, opacity, margin }];
+  });
+}
+
+function planBadges(draft: Draft, geometry: RenderGeometry): PlannedBadge[] {
+  return segmentsOf(draft, TRACK_TYPE.badge).flatMap((segment) => {
+    const span = spanOf(segment, geometry);
+    return span ? [{ ...segment.m, ...span }] : [];
+  });
 }
 
 function planAudio(draft: Draft, geometry: RenderGeometry, resolve: ResolveLocalPath): PlannedAudio[] {
@@ -157,6 +233,9 @@ export function planRender(draft: Draft, resolve: ResolveLocalPath): RenderPlan 
     videos: planVideos(draft, geometry, resolve),
     captions: planCaptions(draft, geometry),
     audio: planAudio(draft, geometry, resolve),
+    logos: planLogos(draft, geometry, resolve),
+    badges: planBadges(draft, geometry),
     quality: draft.m.quality,
+    ...(draft.m.encoding && { encoding: draft.m.encoding }),
   };
 }

@@ -1,4 +1,6 @@
 export interface Account {
+  /** the bearer token: an account and its token are one record */
+  token: string;
   userId: string;
   available: number;
   frozen: number;

@@ -1,6 +1,6 @@
 import type { MediaKind } from '../../shared/media/media-formats.ts';
 import type { Draft } from '../../shared/jobs/draft.ts';
-import type { AgentRequest, DraftMedia, DraftPicture } from '../agent/index.ts';
+import type { AgentRequest, DraftMedia, DraftPicture } from '../../shared/agent/index.ts';
 
 export type FileType = MediaKind;
 
@@ -25,6 +25,7 @@ export interface Timeline {
   request: AgentRequest;
   pictures: DraftPicture[];
   music?: DraftMedia;
+  logo?: DraftMedia;
 }
 
 export interface Session {
@@ -49,4 +50,6 @@ export interface Session {
   instructions: number;
   /** ms; the session expires ENGINE_TTL_S after its last use */
   lastUsedAt: number;
+  /** bumped by every stored change: a change is stored only onto the version it was made from (compare-and-set) */
+  version: number;
 }

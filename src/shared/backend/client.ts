@@ -3,7 +3,9 @@ import { Agent, FormData, type Dispatcher } from 'undici';
 import { recordBackendCall, recordBackendStream } from '../infra/metrics/backend-calls.ts';
 import { isLocalFileError, NetworkReader, NetworkReadError } from '../net/network-reader.ts';
 import { attributionHeaders, type SkillAttribution } from './attribution.ts';
+import { BackendUrls } from './backend-urls.ts';
 import type { BackendEndpoint } from './endpoints.ts';
+import { throwIfGatewayFailure, withFailover } from './failover.ts';
 import { asRecord, parseJson, pickString } from './json-reading.ts';
 import { mimeTypeFor } from '../media/media-formats.ts';
 import { parseRenderStatus, type RenderStatus } from './render-status.ts';
@@ -23,7 +25,7 @@ import {
 import { badReply } from './reply-error.ts';
 import type { SseEvent } from './sse-events.ts';
 import { sseEventsFromChunks } from './sse-stream.ts';
-import { callJson, openCall, readText, throwIfError, type CallSpec, type OpenReply } from './transport.ts';
+import { callJson, callText, openCall, readText, throwIfError, type CallSpec, type OpenReply } from './transport.ts';
 
 export interface BackendTimeouts {
   /** TCP and TLS connect; applies to the client's own Agent only */
@@ -53,7 +55,8 @@ export const DEFAULT_BACKEND_TIMEOUTS: BackendTimeouts = {
 };
 
 export interface BackendClientOptions {
-  baseUrl: string;
+  /** one base URL, several comma-separated, or URLs whose health several clients share */
+  baseUrl: string | BackendUrls;
   skill: SkillAttribution;
   token?: string;
   /** an undici Agent shared by several clients; without one the client makes (and closes) its own */
@@ -88,6 +91,8 @@ export interface RenderRequest {
   id: string;
   sessionId: string;
   draft: unknown;
+  /** the draft's JSON text, sent as it is instead of `draft` written out again */
+  draftJson?: string;
   output?: Record<string, unknown>;
 }
 
@@ -100,12 +105,14 @@ const MAX_DOWNLOAD_HOPS = 5;
 const KEEP_ALIVE_MS = 30_000;
 
 /**
- * A typed client for one backend base URL and one attribution. Every call
- * takes an AbortSignal; every failure is a BackendError. The token is fixed
- * per client: `withToken` makes a sibling sharing the same connection pool.
+ * A typed client for one backend and one attribution. Every call takes an
+ * AbortSignal; every failure is a BackendError. A backend with several base
+ * URLs has its calls spread over them and moved on from one that does not
+ * answer (backend-urls.ts, failover.ts). The token is fixed per client:
+ * `withToken` makes a sibling sharing the same connection pool and URLs.
  */
 export class BackendClient {
-  readonly baseUrl: URL;
+  readonly urls: BackendUrls;
   readonly skill: SkillAttribution;
   readonly timeouts: BackendTimeouts;
   private readonly dispatcher: Dispatcher;
@@ -115,7 +122,7 @@ export class BackendClient {
   readonly #token: string | undefined;
 
   constructor(options: BackendClientOptions) {
-    this.baseUrl = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    this.urls = typeof options.baseUrl === 'string' ? new BackendUrls(options.baseUrl) : options.baseUrl;
     this.skill = options.skill;
     this.timeouts = { ...DEFAULT_BACKEND_TIMEOUTS, ...options.timeouts };
     this.ownsDispatcher = !options.dispatcher;
@@ -131,7 +138,7 @@ export class BackendClient {
 
   /** A client like this one, with another token, on the same connections. */
   withToken(token: string): BackendClient {
-    return new BackendClient({ baseUrl: this.baseUrl.href, skill: this.skill, token, dispatcher: this.dispatcher, timeouts: this.timeouts });
+    return new BackendClient({ baseUrl: this.urls, skill: this.skill, token, dispatcher: this.dispatcher, timeouts: this.timeouts });
   }
 
   /** Closes the connection pool when this client made it (siblings from `withToken` share it). */
@@ -184,21 +191,18 @@ export class BackendClient {
       ...(options.streaming ? { streaming: true } : {}),
       ...(options.stateDelta ? { state_delta: options.stateDelta } : {}),
     };
-    const reply = await openCall(
-      this.reader,
-      this.spec('run_sse', 'POST', 'run_sse', options, {
-        json: body,
-        headers: { accept: 'text/event-stream' },
-        totalMs: this.timeouts.sseTotalMs,
-        idleMs: this.timeouts.sseIdleMs,
-      }),
-    );
-    const contentType = reply.network.header('content-type') ?? '';
-    if (reply.statusCode < 200 || reply.statusCode >= 300 || contentType.includes('json')) {
-      const replyText = await readText(reply, 'run_sse');
-      throwIfError(reply, 'run_sse', replyText);
-      throw badReply('run_sse', `expected an event stream, got ${contentType || 'no content type'}`, reply.statusCode);
-    }
+    const request: RequestParts = { json: body, headers: { accept: 'text/event-stream' }, totalMs: this.timeouts.sseTotalMs, idleMs: this.timeouts.sseIdleMs };
+    // sent at most once unless it cannot have reached the backend: each send is charged
+    const reply = await withFailover(this.urls, { idempotent: false }, async (base) => {
+      const opened = await openCall(this.reader, this.spec(base, 'run_sse', 'POST', 'run_sse', options, request));
+      const contentType = opened.network.header('content-type') ?? '';
+      if (opened.statusCode < 200 || opened.statusCode >= 300 || contentType.includes('json')) {
+        const replyText = await readText(opened, 'run_sse');
+        throwIfError(opened, 'run_sse', replyText);
+        throw badReply('run_sse', `expected an event stream, got ${contentType || 'no content type'}`, opened.statusCode);
+      }
+      return opened;
+    });
     try {
       yield* sseEventsFromChunks(reply.network.body);
     } catch (error) {
@@ -210,7 +214,10 @@ export class BackendClient {
 
   async getState(sessionId: string, options: CallOptions = {}): Promise<SessionState> {
     const path = `api/state/nemo_agent/me/${encodeURIComponent(sessionId)}/latest`;
-    return parseSessionState(await this.json('state', 'GET', path, options), sessionId);
+    const text = await recordBackendCall('state', withFailover(this.urls, { idempotent: true }, (base) => callText(this.reader, this.spec(base, 'state', 'GET', path, options))));
+    const body = parseJson(text);
+    if (body === undefined) throw badReply('state', 'reply is not JSON');
+    return parseSessionState(body, sessionId, text);
   }
 
   async creditsBalance(options: CallOptions = {}): Promise<CreditsBalance> {
@@ -218,8 +225,11 @@ export class BackendClient {
   }
 
   async startRender(request: RenderRequest, options: CallOptions = {}): Promise<RenderStatus> {
-    const body = { id: request.id, sessionId: request.sessionId, draft: request.draft, ...(request.output ? { output: request.output } : {}) };
-    const reply = await this.json('render_start', 'POST', 'api/render/proxy/lambda', options, { json: body });
+    const { id, sessionId, output } = request;
+    // the draft goes as its own bytes when it has them (the backend's, as its state sent it)
+    const draft = request.draftJson ?? JSON.stringify(request.draft);
+    const body = `{${JSON.stringify({ id, sessionId }).slice(1, -1)},"draft":${draft}${output ? `,"output":${JSON.stringify(output)}` : ''}}`;
+    const reply = await this.json('render_start', 'POST', 'api/render/proxy/lambda', options, { jsonText: body });
     return parseRenderStatus('render_start', reply, request.id);
   }
 
@@ -234,30 +244,25 @@ export class BackendClient {
 
   /** The backend's fallback download of a finished render. */
   async downloadRender(id: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
-    return this.downloadToFile(this.url(`api/render/proxy/${encodeURIComponent(id)}/download`).href, destPath, options);
+    return this.downloadToFile(new URL(`api/render/proxy/${encodeURIComponent(id)}/download`, this.urls.primary).href, destPath, options);
   }
 
   /**
    * Streams a file (a render's output URL) to `destPath`. Redirects are
    * followed, and a JSON reply naming a URL is followed to it. Credentials go
-   * only to the backend's own origin, never to a CDN.
+   * only to the backend's own origins, never to a CDN. A URL on one of the
+   * backend's base URLs that does not answer is read from another (engines
+   * sharing one state serve each other's files).
    */
   downloadToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
     return recordBackendCall('download', this.fetchToFile(url, destPath, options));
   }
 
   private async fetchToFile(url: string, destPath: string, options: DownloadOptions): Promise<DownloadedFile> {
-    let target = new URL(url, this.baseUrl);
+    let target = new URL(url, this.urls.primary);
     for (let hop = 0; hop <= MAX_DOWNLOAD_HOPS; hop++) {
-      const reply = await openCall(this.reader, {
-        endpoint: 'download',
-        method: 'GET',
-        url: target,
-        headers: target.origin === this.baseUrl.origin ? this.headers() : {},
-        signal: options.signal,
-        totalMs: this.timeouts.downloadMs,
-        idleMs: this.timeouts.idleMs,
-      });
+      let reply: OpenReply;
+      ({ reply, target } = await this.openDownload(target, options));
       const location = reply.network.header('location');
       if (reply.statusCode >= 300 && reply.statusCode < 400 && location) {
         reply.network.discard();
@@ -285,23 +290,35 @@ export class BackendClient {
     throw badReply('download', `more than ${MAX_DOWNLOAD_HOPS} redirects`);
   }
 
-  private url(path: string): URL {
-    return new URL(path, this.baseUrl);
+  /** Opens one hop of a download; a URL on a listed base URL that does not answer is moved to another. */
+  private async openDownload(target: URL, options: DownloadOptions): Promise<{ reply: OpenReply; target: URL }> {
+    const open = async (url: URL, headers: Record<string, string>) => {
+      const spec = { endpoint: 'download', method: 'GET', url, headers, signal: options.signal, totalMs: this.timeouts.downloadMs, idleMs: this.timeouts.idleMs } as const;
+      return { reply: await openCall(this.reader, spec), target: url };
+    };
+    const base = this.urls.baseOf(target);
+    if (!base) return open(target, {});
+    return withFailover(this.urls, { idempotent: true, preferred: base }, async (other) => {
+      const opened = await open(BackendUrls.moved(target, base, other), this.headers());
+      await throwIfGatewayFailure(opened.reply, 'download');
+      return opened;
+    });
   }
 
   private headers(): Record<string, string> {
     return { ...attributionHeaders(this.skill), ...(this.#token ? { authorization: `Bearer ${this.#token}` } : {}) };
   }
 
-  private spec(endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request: RequestParts = {}): CallSpec {
-    const contentType: Record<string, string> = request.json === undefined ? {} : { 'content-type': 'application/json' };
-    const base = request.auth === false ? attributionHeaders(this.skill) : this.headers();
+  private spec(base: URL, endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request: RequestParts = {}): CallSpec {
+    const json = request.jsonText ?? (request.json === undefined ? undefined : JSON.stringify(request.json));
+    const contentType: Record<string, string> = json === undefined ? {} : { 'content-type': 'application/json' };
+    const credentials = request.auth === false ? attributionHeaders(this.skill) : this.headers();
     return {
       endpoint,
       method,
-      url: this.url(path),
-      headers: { ...base, accept: 'application/json', ...contentType, ...request.headers },
-      body: request.form ?? (request.json === undefined ? undefined : JSON.stringify(request.json)),
+      url: new URL(path, base),
+      headers: { ...credentials, accept: 'application/json', ...contentType, ...request.headers },
+      body: request.form ?? json,
       signal: options.signal,
       totalMs: request.totalMs ?? this.timeouts.callMs,
       idleMs: request.idleMs ?? this.timeouts.idleMs,
@@ -309,13 +326,16 @@ export class BackendClient {
   }
 
   private json(endpoint: BackendEndpoint, method: CallSpec['method'], path: string, options: CallOptions, request?: RequestParts): Promise<unknown> {
-    return recordBackendCall(endpoint, callJson(this.reader, this.spec(endpoint, method, path, options, request)));
+    const call = { idempotent: method === 'GET' };
+    return recordBackendCall(endpoint, withFailover(this.urls, call, (base) => callJson(this.reader, this.spec(base, endpoint, method, path, options, request))));
   }
 }
 
 /** What a call sends beyond the defaults (JSON accept, credentials, the call timeouts). */
 interface RequestParts {
   json?: unknown;
+  /** a JSON body already written */
+  jsonText?: string;
   form?: FormData;
   headers?: Record<string, string>;
   /** false: send no Authorization */

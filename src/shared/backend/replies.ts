@@ -1,5 +1,6 @@
 import type { BackendEndpoint } from './endpoints.ts';
-import { asRecord, pick, pickNumber, pickString, type JsonRecord } from './json-reading.ts';
+import { asRecord, parseJson, pick, pickNumber, pickString, type JsonRecord } from './json-reading.ts';
+import { jsonTextAt } from './json-span.ts';
 import { mediaKindOf, type MediaKind } from '../media/media-formats.ts';
 import { badReply } from './reply-error.ts';
 
@@ -39,6 +40,8 @@ export interface SessionState {
   taskId?: string;
   state: {
     draft: unknown | null;
+    /** the draft exactly as the backend wrote it, to be sent back byte for byte (a render); undefined when there is none */
+    draftJson?: string;
     videoInfos: unknown[];
     generatedMedia: unknown;
     canvasConfig: unknown;
@@ -136,16 +139,35 @@ function draftOf(value: unknown): unknown | null {
   }
 }
 
-/** `requestedSessionId` stands in when the reply does not repeat the session id. */
-export function parseSessionState(body: unknown, requestedSessionId: string): SessionState {
+/**
+ * The text of the draft in the reply `text`: its bytes in the reply, or the
+ * string a server that stores it serialized sent. Undefined when they do not
+ * read as the parsed `draft` (a key given twice, say).
+ */
+function draftJsonOf(text: string, body: unknown, draft: unknown): string | undefined {
+  if (draft === null || draft === undefined) return undefined;
+  const path = asRecord(asRecord(body)?.data) ? ['data', 'state', 'draft'] : ['state', 'draft'];
+  const found = jsonTextAt(text, path);
+  const raw = found?.startsWith('"') ? (parseJson(found) as unknown) : found;
+  if (typeof raw !== 'string') return undefined;
+  return JSON.stringify(parseJson(raw)) === JSON.stringify(draft) ? raw : undefined;
+}
+
+/**
+ * `requestedSessionId` stands in when the reply does not repeat the session
+ * id; `text` is the reply as it came, for the draft's own bytes.
+ */
+export function parseSessionState(body: unknown, requestedSessionId: string, text?: string): SessionState {
   const data = dataRecord('state', body);
   const state = asRecord(pick(data, 'state')) ?? {};
   const videoInfos = pick(state, 'video_infos', 'videoInfos');
+  const draft = draftOf(pick(state, 'draft'));
   return {
     sessionId: pickString(data, 'session_id', 'sessionId') ?? requestedSessionId,
     taskId: pickString(data, 'task_id', 'taskId'),
     state: {
-      draft: draftOf(pick(state, 'draft')),
+      draft,
+      ...(text === undefined ? {} : { draftJson: draftJsonOf(text, body, draft) }),
       videoInfos: Array.isArray(videoInfos) ? videoInfos : [],
       generatedMedia: pick(state, 'generated_media', 'generatedMedia') ?? null,
       canvasConfig: pick(state, 'canvas_config', 'canvasConfig') ?? null,

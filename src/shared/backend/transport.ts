@@ -92,6 +92,14 @@ export function throwIfError(reply: OpenReply, endpoint: BackendEndpoint, text: 
   if (error) throw error;
 }
 
+/** A call's reply text, once it is known not to be an error (else the BackendError it stands for). */
+export async function callText(reader: NetworkReader, spec: CallSpec): Promise<string> {
+  const reply = await openCall(reader, spec);
+  const text = await readText(reply, spec.endpoint);
+  throwIfError(reply, spec.endpoint, text);
+  return text;
+}
+
 /**
  * A JSON call: the parsed body of a successful reply (undefined when empty),
  * or the BackendError the reply or the transport stands for.

@@ -63,7 +63,7 @@ export const ERROR_CODES = {
     job: { retryable: false, what: 'a generative preset (`diffusion`, `pixverse`) on the embedded engine; set `BACKEND_URL` to the cloud backend' },
   },
   instruction_not_applied: {
-    job: { retryable: false, what: 'the backend answered the instruction but holds no timeline' },
+    job: { retryable: false, what: 'the backend answered the instruction but its session shows no new exportable timeline (a track with segments), even after reading it again for `INSTRUCTION_LANDING_WAIT_S` when the reply had no text' },
   },
   revision_wrong_timeline: {
     job: { retryable: false, what: "the backend applied a revision to another timeline than its parent's (it did not restore the parent's draft from `state_delta`); nothing was rendered" },
@@ -141,6 +141,21 @@ export const ERROR_CODES = {
   expired: {
     problem: { status: 410, when: 'the video or poster, a retry or a revision of a job whose files retention deleted (`RETENTION_DAYS` after it ended; `expired_at` on the job)' },
   },
+  template_limit: {
+    problem: { status: 409, when: 'a new template past `TEMPLATES_MAX_PER_TENANT` (delete one first), or a new version of a template that already has 100' },
+  },
+  placeholder_missing: {
+    problem: { status: 422, when: 'a job from a template whose `merge` gives no value for some of its `{{placeholders}}` (named in `placeholders`)' },
+  },
+  placeholder_unknown: {
+    problem: { status: 422, when: 'a job from a template whose `merge` names placeholders the template does not use (named in `placeholders`)' },
+  },
+  template_rows_invalid: {
+    problem: { status: 422, when: 'a batch from a template with rows that do not make valid jobs; `rows` lists each bad row (numbered from 1) with its problem. Nothing was enqueued' },
+  },
+  csv_invalid: {
+    problem: { status: 422, when: 'a batch from a template whose CSV cannot be read, or whose header has a column that is no placeholder of the template or lacks one of them. Nothing was enqueued' },
+  },
   payload_too_large: {
     problem: { status: 413, when: "a file over `MAX_UPLOAD_MB`, a body over the route's limit (a job 1 MB, a batch 8 MB, a route without a body 16 KB), too many parts" },
   },
@@ -155,6 +170,12 @@ export const ERROR_CODES = {
   },
   expectation_failed: {
     problem: { status: 417, when: 'an `Expect` header other than `100-continue`' },
+  },
+  platform_constraint: {
+    problem: {
+      status: 422,
+      when: "options that break the rules of their `options.platform` (docs/platforms.md): a duration outside the platform's range, an aspect ratio, resolution or frame rate it does not take; `rule`, `value` and `limit` name the first broken rule, `violations` lists them all, each with its `source`. Nothing was stored",
+    },
   },
   rate_limited: {
     problem: { status: 429, when: 'over `RATE_LIMIT_PER_MINUTE` for this API key; see `Retry-After`' },

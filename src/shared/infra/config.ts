@@ -1,5 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { z } from 'zod';
+import { parseBackendUrls } from '../backend/backend-urls.ts';
 
 export interface ApiKey {
   tenant: string;
@@ -61,6 +62,16 @@ const list = z
   .default('')
   .transform((raw) => raw.split(',').map((s) => s.trim()).filter(Boolean));
 
+/** BACKEND_URL: one base URL or several, comma-separated; kept as the normalized list. */
+const backendUrls = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const { urls, problems } = parseBackendUrls(raw);
+    for (const problem of problems) ctx.addIssue({ code: 'custom', message: `${problem} (expected http(s) URLs separated by commas)` });
+    return urls.map((url) => url.href.replace(/\/$/, '')).join(',');
+  });
+
 const port = z.coerce.number().int().min(0).max(65535);
 
 /** REDIS_SENTINELS, REDIS_CLUSTER_NODES: host:port,host:port ([v6]:port for IPv6 addresses). */
@@ -101,6 +112,11 @@ const origins = list.superRefine((entries, ctx) => {
     if (origin !== entry) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an origin such as https://shop.example.com` });
   }
 });
+
+const redisPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]*(\{[A-Za-z0-9_.-]+\})?[A-Za-z0-9_.:-]*$/, 'letters, digits, _ . - : and at most one {hash tag}')
+  .refine((prefix) => prefix.replace(/[{}]/g, '') !== '', 'must not be empty');
 
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -146,12 +162,17 @@ const schema = z.object({
   S3_TIMEOUT_S: z.coerce.number().positive().max(600).default(30),
   /** days after a job finishes (or a file is uploaded) before its files are deleted; fractions allowed; 0 keeps them forever */
   RETENTION_DAYS: z.coerce.number().min(0).default(7),
+  /** false: workers render every job, even work identical to an earlier job's (else they copy its stored output: the render cache) */
+  RENDER_CACHE: z.stringbool().default(true),
   /** how often workers delete files past RETENTION_DAYS and records past HISTORY_DAYS */
   RETENTION_INTERVAL_S: z.coerce.number().positive().default(3600),
   /** days after a job (or batch) ends before its record leaves Redis, its files with it if still there; webhook deliveries are kept 7 days or this, whichever is shorter; fractions allowed */
   HISTORY_DAYS: z.coerce.number().positive().default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BACKEND_URL: z.union([z.literal(''), z.url()]).default(''),
+  /** the render backend: one base URL, or several (comma-separated) that calls are spread over and fail over between; unset: the embedded engine */
+  BACKEND_URL: backendUrls,
+  /** a BACKEND_URL that did not answer is skipped this long, doubled for each failure in a row (up to a minute), then tried again */
+  BACKEND_URL_COOLDOWN_S: z.coerce.number().positive().max(3600).default(5),
   NEMO_TOKEN: z.string().default(''),
   /** after the backend rejects NEMO_TOKEN, workers use an anonymous token and try NEMO_TOKEN again after this; doubled after each rejection in a row, up to an hour */
   NEMO_TOKEN_RETRY_S: z.coerce.number().positive().max(3600).default(60),
@@ -162,6 +183,10 @@ const schema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** a tenant's queued jobs (a batch counts all its items) past which POST /v1/jobs and /v1/batches answer 429 tenant_queue_full; 0 = no limit */
   TENANT_MAX_QUEUED: z.coerce.number().int().min(0).default(0),
+  /** templates (POST /v1/templates) a tenant may keep; one more answers 409 template_limit */
+  TEMPLATES_MAX_PER_TENANT: z.coerce.number().int().min(1).default(200),
+  /** a tenant's jobs running at once across all workers; the others wait queued without holding a worker slot; 0 = no limit */
+  TENANT_MAX_RUNNING: z.coerce.number().int().min(0).default(0),
   /** render jobs waiting in the queue past which new jobs, batches, retries and revisions answer 503 queue_full; 0 = no limit */
   QUEUE_MAX_WAITING: z.coerce.number().int().min(0).default(0),
   ENGINE_PORT: port.default(8790),
@@ -177,6 +202,8 @@ const schema = z.object({
   ENGINE_TTL_S: z.coerce.number().positive().default(7 * 24 * 3600),
   /** the engine's disk bound for uploads and renders: past it, the least recently used are freed first; fractions allowed */
   ENGINE_MAX_DISK_MB: z.coerce.number().positive().default(10_240),
+  /** the key prefix of the engine's state and render queue in Redis (default `<REDIS_PREFIX>:engine`); engines that share it (and ENGINE_DIR) form one backend */
+  ENGINE_REDIS_PREFIX: redisPrefix.optional(),
   MAX_UPLOAD_MB: z.coerce.number().positive().max(2048).default(200),
   /** a picture declaring more pixels is refused before it is decoded */
   MAX_IMAGE_PIXELS: z.coerce.number().int().positive().default(100_000_000),
@@ -195,7 +222,7 @@ const schema = z.object({
   BACKEND_REGISTRATION_URL: z.url().default('https://nemovideo.ai'),
   /** a /run_sse stream with no bytes for this long is given up, and the state is read instead */
   SSE_IDLE_TIMEOUT_S: z.coerce.number().positive().default(120),
-  /** after a broken stream, how long a charged instruction's edit may take to appear before the job fails instruction_uncertain */
+  /** how long an instruction's edit may take to appear in the state: after a reply of tool events only (then instruction_not_applied), or a broken stream that was charged (then instruction_uncertain) */
   INSTRUCTION_LANDING_WAIT_S: z.coerce.number().positive().default(60),
   /** attempts of a render job before it fails (network errors, timeouts, 5xx) */
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(5),
@@ -292,6 +319,9 @@ function redisProblems(config: Config): string[] {
   if (cluster && hashTag(config.REDIS_PREFIX) === undefined) {
     problems.push(`REDIS_PREFIX: with REDIS_CLUSTER_NODES it must hold a hash tag, e.g. {${config.REDIS_PREFIX}}, so that every key of a job (and of BullMQ's queues) is in one slot`);
   }
+  if (cluster && config.ENGINE_REDIS_PREFIX !== undefined && hashTag(config.ENGINE_REDIS_PREFIX) === undefined) {
+    problems.push('ENGINE_REDIS_PREFIX: with REDIS_CLUSTER_NODES it must hold a hash tag, e.g. {i2v}:engine, so that the engine\'s keys (and its render queue\'s) are in one slot');
+  }
   if (!sentinel && !cluster) {
     if (config.REDIS_USERNAME || config.REDIS_PASSWORD) problems.push('REDIS_PASSWORD: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis takes it in REDIS_URL (redis://:password@host:port)');
     if (config.REDIS_TLS) problems.push('REDIS_TLS: only used with REDIS_SENTINELS or REDIS_CLUSTER_NODES; a single Redis over TLS is a rediss:// REDIS_URL');
@@ -317,7 +347,12 @@ export function apiKeysByKey(config: Config): Map<string, string> {
   return new Map(config.API_KEYS.map(({ tenant, key }) => [key, tenant]));
 }
 
-/** The render backend the workers use: BACKEND_URL, else the embedded engine at ENGINE_HOST:ENGINE_PORT. */
+/** Where the engine keeps its state and render queue in Redis: ENGINE_REDIS_PREFIX, else `<REDIS_PREFIX>:engine` (same hash tag). */
+export function engineRedisPrefixOf(config: Config): string {
+  return config.ENGINE_REDIS_PREFIX ?? `${config.REDIS_PREFIX}:engine`;
+}
+
+/** The render backend the workers use: BACKEND_URL (one URL or several, comma-separated), else the embedded engine at ENGINE_HOST:ENGINE_PORT. */
 export function backendUrlOf(config: Config): string {
   return config.BACKEND_URL || `http://${config.ENGINE_HOST}:${config.ENGINE_PORT}`;
 }

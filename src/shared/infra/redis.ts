@@ -3,6 +3,7 @@ import type { ConnectionOptions } from 'node:tls';
 import { Cluster, Redis as StandaloneRedis, type RedisOptions } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { SwitchoverAwareConnector, switchoverWatch } from './sentinel-switchover.ts';
 
 /** A connection: to one Redis (a URL, or the master a set of sentinels names) or to a Redis Cluster. */
 export type Redis = StandaloneRedis | Cluster;
@@ -66,17 +67,23 @@ export function createRedis(target: string | RedisSettings, options: RedisOption
     });
   }
   if (target.REDIS_SENTINELS) {
-    return new StandaloneRedis({
-      ...base,
-      ...auth,
+    const sentinel = {
       sentinels: target.REDIS_SENTINELS,
       name: target.REDIS_SENTINEL_MASTER,
       sentinelPassword: target.REDIS_SENTINEL_PASSWORD,
-      tls,
       sentinelTLS: tls,
       enableTLSForSentinelMode: tls !== undefined,
-      // the sentinels announce +switch-master: connections move at once instead of at their next error
-      failoverDetector: true,
+    };
+    const watch = switchoverWatch(sentinel);
+    return new StandaloneRedis({
+      ...base,
+      ...auth,
+      ...sentinel,
+      tls,
+      // connections leave the old master when a failover starts, not when it ends (sentinel-switchover.ts)
+      Connector: SwitchoverAwareConnector,
+      // a sentinel that has not heard of the switch yet still names the old master
+      natMap: (address) => watch.redirect(address),
     });
   }
   return new StandaloneRedis(target.REDIS_URL, { ...base, tls });
@@ -95,7 +102,7 @@ export function createRequestRedis(target: string | RedisSettings, timeoutMs: nu
 }
 
 /** ioredis's words for a command that never reached, or never heard back from, Redis. */
-const UNREACHABLE = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request limit)/;
+const UNREACHABLE = /^(Command timed out|Connection is closed|Stream isn't writeable|Reached the max retries per request limit|All sentinels are unreachable)/;
 /** Replies of a Redis that cannot serve yet: loading its data, a replica, a cluster without a primary. */
 const NOT_SERVING = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN)\b/;
 

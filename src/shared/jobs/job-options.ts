@@ -1,11 +1,16 @@
 import { z } from 'zod';
-import { FITS, hexColor, MOTIONS, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS } from './draft.ts';
+import { BADGE_SHAPES, CORNERS, FITS, FONT_FAMILIES, FONT_WEIGHTS, hexColor, MOTIONS, QUALITIES, MAX_BADGE_CHARS, TEXT_OVERFLOWS, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS } from './draft.ts';
 
 export const ASPECT_RATIOS = ['9:16', '16:9', '1:1', '4:5'] as const;
 export type AspectRatio = (typeof ASPECT_RATIOS)[number];
 export const RESOLUTIONS = ['1080p', '720p'] as const;
 export type Resolution = (typeof RESOLUTIONS)[number];
 export const FRAME_RATES = [24, 25, 30, 60] as const;
+/** The platform presets (`options.platform`); their rules are src/shared/jobs/platforms.ts. */
+export const PLATFORMS = [
+  'tiktok', 'instagram-reels', 'instagram-feed', 'youtube-shorts', 'youtube', 'facebook-reels', 'shopify', 'amazon', 'google-merchant',
+] as const;
+export type Platform = (typeof PLATFORMS)[number];
 export const MOTION_INTENSITIES = ['subtle', 'normal', 'strong'] as const;
 export type MotionIntensity = (typeof MOTION_INTENSITIES)[number];
 
@@ -23,6 +28,11 @@ export const captionSchema = z
     position: z.enum(TEXT_POSITIONS).optional(),
     size: z.enum(TEXT_SIZES).optional(),
     color: hexColor.optional(),
+    font: z.enum(FONT_FAMILIES).optional().describe('unset: DejaVu Sans, or Noto Sans CJK for text DejaVu has no glyphs for (Chinese, Japanese, Korean)'),
+    weight: z.enum(FONT_WEIGHTS).optional(),
+    box_color: hexColor.optional().describe('the box behind the text (default #000000)'),
+    box_opacity: z.number().min(0).max(1).optional().describe('0 draws no box (default 0.5)'),
+    overflow: z.enum(TEXT_OVERFLOWS).optional().describe('a line too wide for the frame: `wrap` (default) breaks it, `shrink` makes the text smaller until it fits'),
   })
   .strict()
   .refine((c) => c.end_s > c.start_s, { message: 'end_s must be after start_s', path: ['end_s'] });
@@ -38,6 +48,31 @@ export const audioOptionSchema = z
   .strict();
 
 export type AudioOption = z.infer<typeof audioOptionSchema>;
+
+export const logoOptionSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('the logo to fetch (PNG with transparency works best); or send a multipart part named `logo`'),
+    corner: z.enum(CORNERS).optional().describe('default top-right'),
+    size: z.number().min(0.05).max(0.5).optional().describe("the logo's width as a fraction of the video's (default 0.2)"),
+    opacity: z.number().min(0).max(1).optional().describe('default 1'),
+    margin: z.number().min(0).max(0.2).optional().describe("from the video's edges, a fraction of its width (default 0.04)"),
+  })
+  .strict();
+
+export type LogoOption = z.infer<typeof logoOptionSchema>;
+
+export const badgeOptionSchema = z
+  .object({
+    text: z.string().min(1).max(MAX_BADGE_CHARS).describe('e.g. "€19.99" or "-30%"'),
+    corner: z.enum(CORNERS).optional().describe('default top-left'),
+    color: hexColor.optional().describe('the text (default #ffffff)'),
+    background: hexColor.optional().describe('the shape (default #e11d48)'),
+    shape: z.enum(BADGE_SHAPES).optional().describe('default rounded'),
+    size: z.enum(TEXT_SIZES).optional().describe('default medium'),
+  })
+  .strict();
+
+export type BadgeOption = z.infer<typeof badgeOptionSchema>;
 
 /** What a client may ask of a clip; every field optional, defaults filled by the backend's agent. */
 export const jobOptionsSchema = z
@@ -55,6 +90,18 @@ export const jobOptionsSchema = z
     transition_s: z.number().min(0.2).max(2).optional(),
     text: z.array(captionSchema).max(MAX_CAPTIONS).optional(),
     audio: audioOptionSchema.optional(),
+    cache: z
+      .boolean()
+      .optional()
+      .describe('false: render even when the same inputs and options were rendered before, and keep this render out of the render cache (default true)'),
+    logo: logoOptionSchema.optional(),
+    badge: badgeOptionSchema.optional(),
+    platform: z
+      .enum(PLATFORMS)
+      .optional()
+      .describe(
+        "a platform preset: the platform's size, frame rate and encoding rules (closed GOP, constant frame rate, AAC 48 kHz, a bitrate cap, faststart), and a duration in its range when `duration_s` is unset; options the platform does not take are refused with `422 platform_constraint` (docs/platforms.md)",
+      ),
   })
   .strict();
 

@@ -1,17 +1,17 @@
 import type { Redis } from '../infra/redis.ts';
-import type { Draft } from './draft.ts';
+import type { BackendDraft } from './backend-draft.ts';
 import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { Preset } from './presets.ts';
 import type { JobOptions } from './job-options.ts';
-import { bullPriority, prioritizedKey, waitListKey, type PriorityClass } from '../infra/queues.ts';
+import { bullPriority, PRIORITY_CLASSES, prioritizedKey, waitListKey, type PriorityClass } from '../infra/queues.ts';
 import { RedisScript } from '../infra/redis-script.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
 import { JOB_LIFECYCLE, TERMINAL_STATUSES, type JobStage, type JobStatus, type StatusEvent, type WebhookEvent } from './job-lifecycle.ts';
 
 export { JOB_STAGES, JOB_STATUSES, TERMINAL_STATUSES, WEBHOOK_EVENTS, type JobStage, type JobStatus, type WebhookEvent } from './job-lifecycle.ts';
 
-/** What an input is for: a picture (or short video) of the timeline, or its background music. */
-export type InputRole = 'image' | 'audio';
+/** What an input is for: a picture (or short video) of the timeline, its background music, or the logo over it. */
+export type InputRole = 'image' | 'audio' | 'logo';
 
 /** An input as the API stored it: a file in storage, or a URL the worker fetches. */
 export type JobInput =
@@ -47,12 +47,15 @@ export interface Checkpoint {
     completedAt?: string;
     reply?: string;
   };
-  draft?: Draft;
+  /** the edited draft, read only as far as the protocol defines it */
+  draft?: BackendDraft;
+  /** `draft` as the backend's state wrote it: the render sends these bytes (unset once the worker changed the draft) */
+  draftJson?: string;
   /**
    * a revision's: the timeline its instruction edits, restored in the session
    * before it is sent (the parent's draft; after a lost session, the rebuilt one)
    */
-  baseDraft?: Draft;
+  baseDraft?: BackendDraft;
   /**
    * the files `draft` points at, kept when the backend lost their session: the
    * upload stage moves the draft onto the files uploaded again, so the saved
@@ -72,6 +75,16 @@ export interface Checkpoint {
   replayPending?: boolean;
   /** credits the backend reported for this job's instruction */
   creditsUsed?: number;
+  /** the render cache's key of the job's work (render-cache/), once looked up: a succeeded job's output is stored under it */
+  cacheKey?: string;
+  /** the job whose stored output this one copied (a render cache hit); its session, upload and timeline came along, so it can be revised */
+  servedFrom?: string;
+}
+
+/** A template at one version, as a job made from it names it. */
+export interface TemplateRef {
+  id: string;
+  version: number;
 }
 
 export interface JobResult {
@@ -85,6 +98,8 @@ export interface JobResult {
   /** credits the backend reported for this job, when it reports them */
   creditsUsed?: number;
   message?: string;
+  /** the output was copied from an earlier job's identical work (the render cache), nothing was rendered */
+  cached?: boolean;
 }
 
 export interface JobRecord {
@@ -114,6 +129,8 @@ export interface JobRecord {
   lineage?: string[];
   /** the batch this job belongs to */
   batchId?: string;
+  /** the template (and its version) the job's body was merged from (POST /v1/jobs or /v1/batches with template_id) */
+  template?: TemplateRef;
   /** when retention deleted the job's files (RETENTION_DAYS after it finished); an expired job never changes status again */
   expiredAt?: string;
   /** its priority class (default normal) */
@@ -137,7 +154,7 @@ export class SupersededError extends Error {
 }
 
 /** Fields stored as JSON inside the hash; the rest are plain strings or numbers. */
-const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents', 'lineage']);
+const JSON_FIELDS = new Set(['options', 'inputs', 'result', 'error', 'checkpoint', 'metadata', 'webhookEvents', 'lineage', 'template']);
 const NUMBER_FIELDS = new Set(['progress', 'attempts', 'queuePriority']);
 
 function toHash(patch: Partial<JobRecord>): Record<string, string> {
@@ -175,6 +192,16 @@ export interface CreateLimits {
   queueMaxWaiting?: number;
   reserve?: number;
 }
+
+/** What `transition` knows of the job beyond its id (see there). */
+export interface TransitionScope {
+  tenant?: string;
+  tenantMaxRunning?: number;
+}
+
+/** The lowest BullMQ priority of each class, and the most a rank adds: a retried job's priority is computed in the script. */
+const PRIORITY_BASES = JSON.stringify(Object.fromEntries(PRIORITY_CLASSES.map((c) => [c, bullPriority(c, 0)])));
+const RANK_CAP = bullPriority('normal', Number.MAX_SAFE_INTEGER) - bullPriority('normal', 0);
 
 export type CreateOutcome =
   /**
@@ -242,6 +269,16 @@ export class JobRecords {
   }
 
   /**
+   * ids of the tenant's jobs an attempt runs now (TENANT_MAX_RUNNING): added
+   * by `start`, removed by every status change away from running and by
+   * `releaseRunning` (an attempt that ends while its job stays running, to be
+   * retried). A job taken over after its worker died keeps its place.
+   */
+  tenantRunningSet(tenant: string): string {
+    return `${this.prefix}:tenant:${tenant}:running`;
+  }
+
+  /**
    * Writes a new job's record and its tenant-index entry, in one round trip
    * with the Idempotency-Key `claim` (when given, nothing is written unless
    * the key was free; a replay is answered before any limit), the `limits`
@@ -252,7 +289,6 @@ export class JobRecords {
     const { queuePriority: _ignored, ...rest } = record;
     const fields = Object.entries(toHash(rest)).flat();
     const base = bullPriority(record.priority ?? 'normal', 0);
-    const cap = bullPriority(record.priority ?? 'normal', Number.MAX_SAFE_INTEGER) - base;
     const reply = (await CREATE.run(
       this.redis,
       [
@@ -270,7 +306,7 @@ export class JobRecords {
         claim?.ttlS ?? 0,
         Date.parse(record.createdAt) || Date.now(),
         base,
-        cap,
+        RANK_CAP,
         limits.tenantMaxQueued ?? 0,
         limits.queueMaxWaiting ?? 0,
         limits.reserve ?? 1,
@@ -326,18 +362,32 @@ export class JobRecords {
    * event's status, with the fields the event sets and clears, only while its
    * status is one of the event's `from`, atomically (a cancel racing a
    * worker's last write must not both win). Returns whether it moved; a
-   * refused event is logged.
+   * refused event is logged. `scope.tenant` (the record's tenant, when the
+   * caller has read it) spares the script a round trip to read it;
+   * `scope.tenantMaxRunning` is the `start` event's TENANT_MAX_RUNNING.
    */
-  async transition(id: string, event: StatusEvent, patch: Partial<JobRecord> = {}, owner?: string): Promise<boolean> {
+  async transition(id: string, event: StatusEvent, patch: Partial<JobRecord> = {}, owner?: string, scope: TransitionScope = {}): Promise<boolean> {
+    return (await this.move(id, event, patch, owner, scope)) === 'moved';
+  }
+
+  /**
+   * The `start` event of an attempt: 'tenant-busy' (nothing written) when the
+   * tenant already runs `tenantMaxRunning` jobs and this one is not one of them.
+   */
+  async start(id: string, patch: Partial<JobRecord>, scope: TransitionScope): Promise<'moved' | 'refused' | 'tenant-busy'> {
+    return this.move(id, 'start', patch, undefined, scope);
+  }
+
+  private async move(id: string, event: StatusEvent, patch: Partial<JobRecord>, owner: string | undefined, scope: TransitionScope): Promise<'moved' | 'refused' | 'tenant-busy'> {
     const { from, to, ...effects } = JOB_LIFECYCLE[event];
     const sets = 'sets' in effects ? effects.sets : {};
     const clear = 'clears' in effects ? effects.clears : [];
     const finishedAtMs = TERMINAL_STATUSES.has(to) ? Date.parse(patch.finishedAt ?? '') || Date.now() : undefined;
-    // the tenant's queued set is a key of the script (scripts touch only their KEYS)
-    const tenant = (await this.redis.hget(this.key(id), 'tenant')) ?? '';
+    // the tenant's sets are keys of the script (scripts touch only their KEYS)
+    const tenant = scope.tenant ?? (await this.redis.hget(this.key(id), 'tenant')) ?? '';
     const moved = await TRANSITION.run(
       this.redis,
-      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet(), this.historySet(), this.tenantQueuedSet(tenant)],
+      [this.key(id), this.runningSet(), this.finishedSet(), this.queuedSet(), this.historySet(), this.tenantQueuedSet(tenant), this.tenantRunningSet(tenant)],
       [
         this.eventsChannel(id),
         id,
@@ -347,14 +397,33 @@ export class JobRecords {
         finishedAtMs === undefined ? '' : String(finishedAtMs),
         Date.now(),
         owner ?? '',
+        scope.tenantMaxRunning ?? 0,
+        PRIORITY_BASES,
+        RANK_CAP,
       ],
     );
     if (moved === -1) throw new SupersededError(id);
+    if (moved === -2) return 'tenant-busy';
     if (moved !== 1) {
       const [status, expiredAt] = await this.redis.hmget(this.key(id), 'status', 'expiredAt');
       this.logger.warn({ job_id: id, event, status, expired: expiredAt !== null }, 'job lifecycle event refused in its current status');
     }
-    return moved === 1;
+    return moved === 1 ? 'moved' : 'refused';
+  }
+
+  /**
+   * Gives back the tenant's running place an attempt took (`start`) when the
+   * attempt ends without a status change that gave it back already (a retry
+   * after backoff, a 429 back-off): only while the record still names
+   * `owner`, so an attempt that was taken over does not free its successor's.
+   */
+  async releaseRunning(id: string, tenant: string, owner: string): Promise<void> {
+    await RELEASE_RUNNING.run(this.redis, [this.key(id), this.tenantRunningSet(tenant)], [id, owner]);
+  }
+
+  /** How many of the tenant's jobs hold a running place (TENANT_MAX_RUNNING counts them). */
+  async tenantRunning(tenant: string): Promise<number> {
+    return this.redis.scard(this.tenantRunningSet(tenant));
   }
 
   /** Up to `count` ids of jobs that ended before `cutoffMs` and still have their files, oldest first. */
@@ -451,18 +520,20 @@ export class JobRecords {
  * (tenant's limit) or {-2} (queue's limit).
  */
 const CREATE = new RedisScript(`
-if KEYS[7] then
-  local claimed = redis.call('GET', KEYS[7])
-  if claimed then return {0, claimed} end
-end
+if KEYS[7] and not redis.call('SET', KEYS[7], ARGV[2], 'EX', ARGV[3], 'NX') then return {0, redis.call('GET', KEYS[7])} end
 local reserve = tonumber(ARGV[9])
 local waiting = redis.call('LLEN', KEYS[3])
 local maxWaiting = tonumber(ARGV[8])
-if maxWaiting > 0 and waiting + redis.call('ZCARD', KEYS[6]) + reserve > maxWaiting then return {-2} end
 local rank = redis.call('ZCARD', KEYS[5])
 local maxQueued = tonumber(ARGV[7])
-if maxQueued > 0 and rank + reserve > maxQueued then return {-1} end
-if KEYS[7] then redis.call('SET', KEYS[7], ARGV[2], 'EX', ARGV[3]) end
+local refused = nil
+if maxWaiting > 0 and waiting + redis.call('ZCARD', KEYS[6]) + reserve > maxWaiting then refused = -2
+elseif maxQueued > 0 and rank + reserve > maxQueued then refused = -1 end
+if refused then
+  -- the key was free: a refused request leaves it free, as if nothing had been asked
+  if KEYS[7] then redis.call('DEL', KEYS[7]) end
+  return {refused}
+end
 local priority = tonumber(ARGV[5]) + math.min(rank, tonumber(ARGV[6]))
 redis.call('HSET', KEYS[1], 'queuePriority', priority, unpack(ARGV, 10))
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
@@ -489,11 +560,15 @@ return 1
 
 /**
  * KEYS: the record, the running set, the finished set, the queued set, the
- * history set, the tenant's queued set; ARGV:
+ * history set, the tenant's queued set, the tenant's running set; ARGV:
  * channel, id, allowed statuses (JSON), fields to set (JSON), fields to
  * delete (JSON), end time in ms when the new status is terminal (else ''),
- * now (ms), the owner ('' for any); KEYS[6]: the tenant's queued set. An
- * expired job never moves; -1 when another attempt owns the job.
+ * now (ms), the owner ('' for any), TENANT_MAX_RUNNING (0 = none), each
+ * class's lowest BullMQ priority (JSON), the most a rank adds. An expired
+ * job never moves; -1 when another attempt owns the job, -2 when it would
+ * start while its tenant runs TENANT_MAX_RUNNING others. A job that becomes
+ * queued again (a retry) gets the BullMQ priority of its class and of its
+ * tenant's rank now (`queuePriority`), as a new job would.
  */
 const TRANSITION = new RedisScript(`
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -504,13 +579,28 @@ local allowed = cjson.decode(ARGV[3])
 for _, s in ipairs(allowed) do
   if s == status then
     local fields = cjson.decode(ARGV[4])
+    local tenantRunning = KEYS[7]
+    local maxRunning = tonumber(ARGV[9])
+    if fields['status'] == 'running' and maxRunning > 0 and redis.call('SISMEMBER', tenantRunning, ARGV[2]) == 0
+      and redis.call('SCARD', tenantRunning) >= maxRunning then return -2 end
+    local tenantQueued = KEYS[6]
+    if fields['status'] == 'queued' then
+      local class = redis.call('HGET', KEYS[1], 'priority') or 'normal'
+      local base = cjson.decode(ARGV[10])[class] or cjson.decode(ARGV[10])['normal']
+      fields['queuePriority'] = tostring(base + math.min(redis.call('ZCARD', tenantQueued), tonumber(ARGV[11])))
+    end
     local flat = {}
     for k, v in pairs(fields) do table.insert(flat, k); table.insert(flat, v) end
     redis.call('HSET', KEYS[1], unpack(flat))
     local clear = cjson.decode(ARGV[5])
     if #clear > 0 then redis.call('HDEL', KEYS[1], unpack(clear)) end
-    if fields['status'] == 'running' then redis.call('SADD', KEYS[2], ARGV[2]) else redis.call('SREM', KEYS[2], ARGV[2]) end
-    local tenantQueued = KEYS[6]
+    if fields['status'] == 'running' then
+      redis.call('SADD', KEYS[2], ARGV[2])
+      redis.call('SADD', tenantRunning, ARGV[2])
+    else
+      redis.call('SREM', KEYS[2], ARGV[2])
+      redis.call('SREM', tenantRunning, ARGV[2])
+    end
     if fields['status'] == 'queued' then
       redis.call('ZADD', KEYS[4], ARGV[7], ARGV[2])
       redis.call('ZADD', tenantQueued, ARGV[7], ARGV[2])
@@ -530,6 +620,12 @@ for _, s in ipairs(allowed) do
   end
 end
 return 0
+`);
+
+/** KEYS: the record, the tenant's running set; ARGV: id, the owner. Frees the place while the record names that attempt. */
+const RELEASE_RUNNING = new RedisScript(`
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[2] then redis.call('SREM', KEYS[2], ARGV[1]) end
+return 1
 `);
 
 /**

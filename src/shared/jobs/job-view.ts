@@ -33,9 +33,12 @@ export interface JobView {
     size_bytes: number;
     timeline_summary: string | null;
     credits_used: number | null;
+    cached: boolean;
   } | null;
   error: JobErrorInfo | null;
   parent_id: string | null;
+  /** the template the job was made from, at the version it used */
+  template: { id: string; version: number } | null;
 }
 
 /** The job as clients see it: snake_case, nulls instead of missing fields, URLs for files. */
@@ -70,10 +73,12 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
           size_bytes: result.sizeBytes,
           timeline_summary: result.timelineSummary ?? null,
           credits_used: result.creditsUsed ?? null,
+          cached: result.cached ?? false,
         }
       : null,
     // records failed before messages were stable may hold the internal cause
     error: record.error ? { ...record.error, message: tenantMessage(record.error.code, record.error.message) } : null,
     parent_id: record.parentId ?? null,
+    template: record.template ? { id: record.template.id, version: record.template.version } : null,
   };
 }

@@ -13,8 +13,8 @@ import { fileTypeFromBuffer, fileTypeFromFile } from 'file-type';
  */
 export type MediaKind = 'image' | 'video' | 'audio';
 
-/** What an input is for: a picture (a still or a short clip) or the music. */
-export type MediaRole = 'image' | 'audio';
+/** What an input is for: a picture (a still or a short clip), the music, or a logo (a still). */
+export type MediaRole = 'image' | 'audio' | 'logo';
 
 /** ISO base media files (mp4, mov, m4a…) differ only by a brand encoders set loosely; WebM is a Matroska profile. */
 type Family = 'iso-bmff' | 'matroska';
@@ -138,9 +138,11 @@ export function mediaKindOf(hint: string | undefined): MediaKind | undefined {
   return formatOfName(lower)?.kind;
 }
 
-/** What a client may send for a role: pictures are stills or short clips; music is audio. */
+const KINDS_OF_ROLE: Record<MediaRole, readonly MediaKind[]> = { image: ['image', 'video'], audio: ['audio'], logo: ['image'] };
+
+/** What a client may send for a role: pictures are stills or short clips; music is audio; a logo is a still. */
 export function formatsForRole(role: MediaRole): MediaFormat[] {
-  return MEDIA_FORMATS.filter((format) => format.clients && (role === 'audio' ? format.kind === 'audio' : format.kind !== 'audio'));
+  return MEDIA_FORMATS.filter((format) => format.clients && KINDS_OF_ROLE[role].includes(format.kind));
 }
 
 /** True when a client may send this format for this role. */

@@ -80,6 +80,23 @@ function hasTimeoutCode(error: unknown): boolean {
   return false;
 }
 
+/** What a failed connect (refused, unreachable, no such host, timed out) reports: the request never left this process. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_SYSCALLS = new Set(['connect', 'getaddrinfo']);
+
+/**
+ * True when an exchange failed before a connection was made, so the peer
+ * never saw the request: safe to send to another address, whatever the
+ * method. A connection lost after the request went out is not one.
+ */
+export function isConnectFailure(error: unknown): boolean {
+  for (const e of causes(error instanceof NetworkReadError ? error.detail.cause : error)) {
+    const { code, syscall } = e as { code?: unknown; syscall?: unknown };
+    if ((typeof code === 'string' && CONNECT_CODES.has(code)) || (typeof syscall === 'string' && CONNECT_SYSCALLS.has(syscall))) return true;
+  }
+  return false;
+}
+
 interface Signals {
   caller?: AbortSignal;
   deadline?: AbortSignal;

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Readable, Transform } from 'node:stream';
@@ -52,6 +52,29 @@ export class LocalStorage implements Storage {
       await rm(file, { force: true });
     }
     return { sizeBytes: size };
+  }
+
+  /**
+   * A hard link: no bytes copied, and removing either name leaves the other
+   * whole (stored objects are never changed in place, only replaced by a
+   * rename). A copy where the filesystem has no hard links.
+   */
+  async copy(from: string, to: string): Promise<void> {
+    const source = this.pathOf(from);
+    const target = this.pathOf(to);
+    await mkdir(path.dirname(target), { recursive: true });
+    const partial = `${target}.partial`;
+    await rm(partial, { force: true });
+    try {
+      await link(source, partial).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EXDEV' && error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'EMLINK') throw error;
+        return copyFile(source, partial);
+      });
+      await rename(partial, target);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw (error as NodeJS.ErrnoException).code === 'ENOENT' ? new ObjectNotFoundError(from) : error;
+    }
   }
 
   async read(key: string, range?: ByteRange): Promise<Readable> {

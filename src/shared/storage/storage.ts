@@ -26,6 +26,12 @@ export interface Storage {
   write(key: string, source: Readable, checks?: readonly Transform[]): Promise<{ sizeBytes: number }>;
   /** Makes a file of this machine the object `key` (as `write` would, whole or not at all); the file is gone afterwards. */
   moveIn(key: string, file: string): Promise<{ sizeBytes: number }>;
+  /**
+   * Makes `to` a copy of the object `from` that lives on when `from` is
+   * removed (a hard link on disk, a server-side copy in S3; whole or not at
+   * all); rejects with ObjectNotFoundError when there is no such object.
+   */
+  copy(from: string, to: string): Promise<void>;
   /** The object's bytes (or a range of them); rejects with ObjectNotFoundError when there is no such object. */
   read(key: string, range?: ByteRange): Promise<Readable>;
   size(key: string): Promise<number | undefined>;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ReplyAccumulator, type CollectedReply } from '../../shared/backend/reply-collector.ts';
-import { draftSchema, TRACK_TYPE, type Draft } from '../../shared/jobs/draft.ts';
+import { backendDraftSchema, isExportable, type BackendDraft } from '../../shared/jobs/backend-draft.ts';
+import { TRACK_TYPE } from '../../shared/jobs/draft.ts';
 import { BackendError } from '../../shared/errors/backend-error.ts';
 import type { FixedRetryCode } from '../../shared/errors/error-codes.ts';
 import { JobError } from '../../shared/errors/job-error.ts';
 import type { Checkpoint } from '../../shared/jobs/job-record.ts';
-import { composeInstruction } from '../instruction.ts';
+import { jobInstruction } from '../../shared/jobs/instruction.ts';
 import type { Stage, StageContext } from '../stage-context.ts';
 
 type InstructionCheckpoint = NonNullable<Checkpoint['instruction']>;
@@ -25,13 +26,22 @@ function streamError(error: { code?: string; message: string }): Error {
   return new BackendError('stream', `the backend reported an error: ${error.message}`, { endpoint: 'run_sse' });
 }
 
-const fingerprint = (draft: Draft | undefined) => (draft ? createHash('sha256').update(JSON.stringify(draft)).digest('hex') : '');
+/** A session's draft as the protocol reads it, with the bytes the backend wrote it in. */
+interface SessionDraft {
+  draft: BackendDraft;
+  json?: string;
+}
 
-/** The session's draft, when the backend holds a valid one. */
-async function sessionDraft(context: StageContext, sessionId: string): Promise<Draft | undefined> {
+/** The longest pause between two reads of a session's state while an edit is awaited. */
+const MAX_STATE_PAUSE_MS = 5_000;
+
+const fingerprint = (draft: BackendDraft | undefined) => (draft ? createHash('sha256').update(JSON.stringify(draft)).digest('hex') : '');
+
+/** The session's draft, when the backend holds one the protocol can read (only `t`, `tt`, `sg`, `d`, `m` are checked). */
+async function sessionDraft(context: StageContext, sessionId: string): Promise<SessionDraft | undefined> {
   const state = await context.backend((client) => client.getState(sessionId, { signal: context.signal }));
-  const parsed = draftSchema.safeParse(state.state.draft);
-  return parsed.success ? parsed.data : undefined;
+  const parsed = backendDraftSchema.safeParse(state.state.draft);
+  return parsed.success ? { draft: parsed.data, json: state.state.draftJson } : undefined;
 }
 
 async function availableCredits(context: StageContext): Promise<number | undefined> {
@@ -43,22 +53,35 @@ async function availableCredits(context: StageContext): Promise<number | undefin
 
 /**
  * The edited draft, if the instruction's edit shows in the session: the draft
- * changed since it was sent, and (a revision) is not the timeline it edits.
+ * changed since it was sent, can be exported, and (a revision) is not the
+ * timeline it edits.
  */
-async function landedDraft(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<Draft | undefined> {
-  const draft = await sessionDraft(context, sessionId);
-  const seen = fingerprint(draft);
+async function landedDraft(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<SessionDraft | undefined> {
+  const read = await sessionDraft(context, sessionId);
+  const seen = fingerprint(read?.draft);
   const base = context.job.checkpoint.baseDraft;
-  return draft && seen !== sent.draftBefore && (!base || seen !== fingerprint(base)) ? draft : undefined;
+  return read && isExportable(read.draft) && seen !== sent.draftBefore && (!base || seen !== fingerprint(base)) ? read : undefined;
 }
 
-const videoSources = (draft: Draft) => JSON.stringify(draft.t.flatMap((track) => (track.tt === TRACK_TYPE.video ? track.sg.map((sg) => sg.src) : [])));
+/** Reads the state, with pauses that double, until the edit shows or `waitMs` has passed. */
+async function awaitLanding(context: StageContext, sessionId: string, sent: InstructionCheckpoint, waitMs: number): Promise<SessionDraft | undefined> {
+  const giveUpAt = Date.now() + waitMs;
+  for (let pause = context.settings.pollIntervalMs; ; pause = Math.min(pause * 2, MAX_STATE_PAUSE_MS)) {
+    const landed = await landedDraft(context, sessionId, sent);
+    const left = giveUpAt - Date.now();
+    if (landed || left <= 0) return landed;
+    await sleep(Math.min(pause, left), undefined, { signal: context.signal });
+  }
+}
+
+const videoSources = (draft: BackendDraft) =>
+  JSON.stringify(draft.t.flatMap((track) => (track.tt === TRACK_TYPE.video ? track.sg.map((sg) => (sg as { src?: unknown } | null)?.src ?? null) : [])));
 
 /**
  * A revision's edit must be of its base timeline: a backend that ignored the
  * restore edited whatever its session held last (another product's pictures).
  */
-function checkBuiltOnBase(context: StageContext, draft: Draft): void {
+function checkBuiltOnBase(context: StageContext, draft: BackendDraft): void {
   const base = context.job.checkpoint.baseDraft;
   if (base && videoSources(draft) !== videoSources(base)) {
     throw new JobError(
@@ -75,17 +98,14 @@ function checkBuiltOnBase(context: StageContext, draft: Draft): void {
  * instruction that neither landed nor was charged is sent again: the backend
  * charges per message.
  */
-async function settleUncertain(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<Draft | 'resend'> {
+async function settleUncertain(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<SessionDraft | 'resend'> {
   const landed = await landedDraft(context, sessionId, sent);
   if (landed) return landed;
   const credits = await availableCredits(context);
   const charged = sent.creditsBefore === undefined || credits === undefined || credits < sent.creditsBefore;
   if (!charged) return 'resend';
-  for (let waited = 0; waited < context.settings.landingWaitMs; waited += context.settings.pollIntervalMs) {
-    await sleep(context.settings.pollIntervalMs, undefined, { signal: context.signal });
-    const late = await landedDraft(context, sessionId, sent);
-    if (late) return late;
-  }
+  const late = await awaitLanding(context, sessionId, sent, context.settings.landingWaitMs);
+  if (late) return late;
   // terminal: a retry would only look again, never send it (one instruction per job); a new job is the tenant's choice to pay again
   throw new JobError(
     'instruction_uncertain',
@@ -106,7 +126,7 @@ function creditsReported(reply: CollectedReply): number | undefined {
  * draft first. The caller has made sure this attempt owns the job (an
  * attempt another one took over would be charged twice).
  */
-async function exchange(context: StageContext, sessionId: string, text: string, base?: Draft): Promise<CollectedReply> {
+async function exchange(context: StageContext, sessionId: string, text: string, base?: BackendDraft): Promise<CollectedReply> {
   const reply = new ReplyAccumulator();
   let events = 0;
   await context.backend(async (client) => {
@@ -129,11 +149,16 @@ async function replayLineage(context: StageContext, sessionId: string): Promise<
     if (reply.error) throw streamError(reply.error);
   }
   context.logger.info({ instructions: context.job.lineage?.length }, 'rebuilt the revised timeline in a new session');
-  await context.checkpoint({ replayPending: false, baseDraft: await sessionDraft(context, sessionId) });
+  await context.checkpoint({ replayPending: false, baseDraft: (await sessionDraft(context, sessionId))?.draft });
 }
 
-/** Sends the instruction and reads the reply; the state is read afterwards either way (replies often carry no text). */
-async function send(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<{ draft: Draft; reply?: string; creditsUsed?: number }> {
+/**
+ * Sends the instruction and reads the reply; the state is read afterwards
+ * either way. A reply of tool events only (about 30% of edits) may show its
+ * edit in the state a moment later: the state is read again, more and more
+ * slowly, for up to INSTRUCTION_LANDING_WAIT_S.
+ */
+async function send(context: StageContext, sessionId: string, sent: InstructionCheckpoint): Promise<{ edited: SessionDraft; reply?: string; creditsUsed?: number }> {
   let outcome: CollectedReply;
   try {
     outcome = await exchange(context, sessionId, sent.text, context.job.checkpoint.baseDraft);
@@ -142,12 +167,12 @@ async function send(context: StageContext, sessionId: string, sent: InstructionC
     context.logger.warn({ code: error.code }, 'instruction stream ended early; checking the session');
     const settled = await settleUncertain(context, sessionId, sent);
     if (settled === 'resend') throw error; // retried by BullMQ, which sends it again
-    return { draft: settled };
+    return { edited: settled };
   }
   if (outcome.error) throw streamError(outcome.error);
-  const draft = await landedDraft(context, sessionId, sent);
-  if (!draft) throw new JobError('instruction_not_applied', 'The backend answered the instruction but its session holds no new timeline to render.');
-  return { draft, reply: outcome.text || undefined, creditsUsed: creditsReported(outcome) };
+  const edited = await awaitLanding(context, sessionId, sent, outcome.text ? 0 : context.settings.landingWaitMs);
+  if (!edited) throw new JobError('instruction_not_applied', 'The backend answered the instruction but its session holds no new timeline to render.');
+  return { edited, reply: outcome.text || undefined, creditsUsed: creditsReported(outcome) };
 }
 
 /**
@@ -169,24 +194,23 @@ export const instructStage: Stage = {
       const settled = await settleUncertain(context, sessionId, pending);
       if (settled !== 'resend') {
         context.logger.info('instruction had landed before this attempt; not sending it again');
-        checkBuiltOnBase(context, settled);
-        await context.checkpoint({ instruction: { ...pending, completedAt: new Date().toISOString() }, draft: settled });
+        checkBuiltOnBase(context, settled.draft);
+        await context.checkpoint({ instruction: { ...pending, completedAt: new Date().toISOString() }, draft: settled.draft, draftJson: settled.json });
         return;
       }
       text = pending.text;
     } else {
       if (job.checkpoint.replayPending) await replayLineage(context, sessionId);
-      const images = job.inputs.filter((input) => input.role !== 'audio').length;
-      text = composeInstruction(job.prompt, job.options, { images, audio: images < job.inputs.length }, { revision: Boolean(job.parentId) });
+      text = jobInstruction(job);
     }
     const [before, creditsBefore] = await Promise.all([sessionDraft(context, sessionId), availableCredits(context)]);
-    const sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before), creditsBefore };
+    const sent = { text, sentAt: new Date().toISOString(), draftBefore: fingerprint(before?.draft), creditsBefore };
     // The write is fenced: it succeeds only for the attempt that owns the job, which then sends at once. A separate
     // ownership check between the two would leave an instruction recorded as sent that no one sent, and the attempt
     // that takes over would wait for an edit that never comes.
     await context.checkpoint({ instruction: sent });
-    const { draft, reply, creditsUsed } = await send(context, sessionId, sent);
-    checkBuiltOnBase(context, draft);
-    await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft, creditsUsed });
+    const { edited, reply, creditsUsed } = await send(context, sessionId, sent);
+    checkBuiltOnBase(context, edited.draft);
+    await context.checkpoint({ instruction: { ...sent, completedAt: new Date().toISOString(), reply }, draft: edited.draft, draftJson: edited.json, creditsUsed });
   },
 };

@@ -18,7 +18,9 @@ export async function exportRender(context: StageContext): Promise<void> {
   const { job } = context;
   const id = job.checkpoint.renderId ?? renderIdFor(job.id, job.checkpoint.renderAttempt);
   if (!job.checkpoint.renderId) await context.checkpoint({ renderId: id });
-  const request = { id, sessionId: job.checkpoint.sessionId as string, draft: job.checkpoint.draft, output: { format: 'mp4', quality: 'high' } };
+  const { draft, draftJson } = job.checkpoint;
+  // the backend's draft goes back as the bytes its state sent: it is the backend's to read, not ours to rewrite
+  const request = { id, sessionId: job.checkpoint.sessionId as string, draft, draftJson, output: { format: 'mp4', quality: 'high' } };
   await context.record.assertOwner();
   try {
     await context.backend((client) => client.startRender(request, { signal: context.signal }));

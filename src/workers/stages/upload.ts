@@ -51,7 +51,7 @@ async function fetchInput(context: StageContext, input: Extract<JobInput, { kind
   const host = new URL(input.url).host;
   const type = sniffed?.format;
   if (!acceptsForRole(input.role, type)) {
-    const wanted = input.role === 'audio' ? `audio (${roleFormatNames('audio', ', ')})` : 'an image or a short video';
+    const wanted = { audio: `audio (${roleFormatNames('audio', ', ')})`, image: 'an image or a short video', logo: `a still image (${roleFormatNames('logo', ', ')})` }[input.role];
     throw new JobError('unsupported_media', `${host} sent ${sniffed?.mime ?? 'a file of unknown type'}, not ${wanted}.`);
   }
   // a download's name is the URL's, which image CDNs keep while converting formats: only its Content-Type is a claim
@@ -78,7 +78,7 @@ async function withLocalInputs<T>(
   const input = inputs[index];
   if (!input) return use(ready);
   const next = async (file: LocalInput) => {
-    if (input.role === 'image') {
+    if (input.role !== 'audio') {
       await checkPicture(file.path, path.extname(file.filename).slice(1), file.filename, { maxPixels: context.settings.maxImagePixels, signal: context.signal });
     }
     await context.progress((index + 1) / (inputs.length + 1));
@@ -89,9 +89,14 @@ async function withLocalInputs<T>(
   return context.storage.withLocalFile(input.key, (filePath) => next({ path: filePath, filename: uploadName(input.filename, ext), contentType: input.contentType }));
 }
 
-/** Pictures first, in the client's order, then the music: the backend reads an upload in that order. */
+/**
+ * Pictures first, in the client's order, then the music: the backend reads an
+ * upload in that order. The logo comes last, where the instruction's naming of
+ * it (instruct.ts) looks for it.
+ */
 function timelineOrder(inputs: readonly JobInput[]): JobInput[] {
-  return [...inputs.filter((input) => input.role !== 'audio'), ...inputs.filter((input) => input.role === 'audio')];
+  const ofRole = (role: JobInput['role']) => inputs.filter((input) => input.role === role);
+  return [...ofRole('image'), ...ofRole('audio'), ...ofRole('logo')];
 }
 
 /**
@@ -106,10 +111,11 @@ function savedDraftOnto(context: StageContext, files: BackendFileRef[]): Checkpo
   const moved = draft && rebaseDraft(draft, draftFiles, files);
   if (moved) {
     context.logger.info('the saved draft moved into the new session; not sending the instruction again');
-    return { draft: moved, draftFiles: undefined };
+    // its bytes changed with its files: the render sends the moved draft
+    return { draft: moved, draftJson: undefined, draftFiles: undefined };
   }
   context.logger.warn('the saved draft names files the new session does not have; sending the instruction again');
-  return { draft: undefined, draftFiles: undefined, instruction: undefined };
+  return { draft: undefined, draftJson: undefined, draftFiles: undefined, instruction: undefined };
 }
 
 /** Every input goes to the backend once; its file references are checkpointed. */

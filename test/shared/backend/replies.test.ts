@@ -121,6 +121,18 @@ describe('parseSessionState', () => {
     const body = json('{"code":0,"data":{"session_id":"55","state":{"draft":"{\\"t\\":[],\\"d\\":0}"}}}');
     expect(parseSessionState(body, '55').state.draft).toEqual({ t: [], d: 0 });
   });
+
+  it("keeps the draft's own text, as the reply wrote it, to be sent back byte for byte", () => {
+    const draft = '{"t": [{"tt": 0, "sg": [{"d": 5000, "m": {"label": "Caf\\u00e9", "scale": 1.0, "s": "a,}b"}}]}], "d": 5e3}';
+    const text = `{"code": 0, "data": {"task_id": "t", "state": {"video_infos": [{"draft": 1}], "draft": ${draft}, "canvas_config": {}}}}`;
+    expect(parseSessionState(json(text), '55', text).state.draftJson).toBe(draft);
+    const bare = `{"state": {"draft": ${draft}}}`;
+    expect(parseSessionState(json(bare), '55', bare).state.draftJson).toBe(draft);
+    const serialized = JSON.stringify({ code: 0, data: { state: { draft } } });
+    expect(parseSessionState(json(serialized), '55', serialized).state.draftJson).toBe(draft);
+    const twice = '{"data": {"state": {"draft": {"t": []}, "draft": {"t": [], "d": 1}}}}';
+    expect(parseSessionState(json(twice), '55', twice).state.draftJson).toBeUndefined();
+  });
 });
 
 describe('parseCreditsBalance', () => {

@@ -44,12 +44,14 @@ export const jobActionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> =
       if (previous && (await previous.isActive())) {
         throw new ProblemError('not_retryable', 'Job still stopping', `Job ${record.id} is still being stopped by its worker; retry in a moment.`);
       }
-      const requeued = await services.records.transition(record.id, 'retry');
+      const requeued = await services.records.transition(record.id, 'retry', {}, undefined, { tenant: record.tenant });
       if (!requeued) {
         throw new ProblemError('not_retryable', 'Job cannot be retried', `Job ${record.id} is ${record.status}; only failed or canceled jobs can be retried.`);
       }
       await previous?.remove();
-      await services.queue.add('render', { jobId: record.id }, { jobId: record.id, ...(record.queuePriority ? { priority: record.queuePriority } : {}) });
+      // the retry took a new rank among its tenant's queued jobs (transition), as a new job would
+      const queued = await ownJob(services, request, record.id);
+      await services.queue.add('render', { jobId: record.id }, { jobId: record.id, ...(queued.queuePriority ? { priority: queued.queuePriority } : {}) });
       return jobView(await ownJob(services, request, record.id), baseUrl(services, request));
     },
   });

@@ -6,15 +6,18 @@ import { newId } from '../../../shared/infra/ids.ts';
 import type { JobRecord } from '../../../shared/jobs/job-record.ts';
 import { MAX_IDEMPOTENCY_KEY_CHARS } from '../../services/idempotency.ts';
 import { intakeJsonBody, intakeMultipart } from '../../services/job-intake.ts';
+import { intakeTemplateJob, ownTemplate } from '../../services/template-jobs.ts';
 import { jobView } from '../../../shared/jobs/job-view.ts';
 import { baseUrl, ownJob } from '../request-context.ts';
+import { bodyChoice } from '../schemas/body-choice.ts';
+import { createJobFromTemplateSchema } from '../schemas/templates.ts';
 import { createJobBodySchema, jobListSchema, jobParamsSchema, jobSchema, listJobsQuerySchema, problemReply } from '../schemas/jobs.ts';
 import type { ApiServices } from '../../services/api-services.ts';
 
 export const problems = {
   400: problemReply('Invalid request (`validation_failed`, the fields in `errors`) or a malformed one (`bad_request`)'),
   401: problemReply('No API key, or an unknown one (`unauthorized`)'),
-  404: problemReply("No such job, batch, upload or delivery for this tenant, or no such route (`not_found`)"),
+  404: problemReply("No such job, batch, upload, template or delivery for this tenant, or no such route (`not_found`)"),
   409: problemReply("The job's state does not allow it, or an Idempotency-Key was reused with another body"),
   413: problemReply('A body or file over its limit (`payload_too_large`)'),
   415: problemReply('A body type the route does not take, or a file that is not what it may be (`unsupported_media_type`)'),
@@ -23,9 +26,17 @@ export const problems = {
   503: problemReply('Redis does not answer (`store_unavailable`); see Retry-After'),
 };
 
-/** The problems of a route that enqueues render jobs: the queue limits too. */
+/** The 422s of a job made from a template: the merge does not fit it. */
+export const templateJobProblem = problemReply(
+  'A picture with more pixels than MAX_IMAGE_PIXELS (`image_too_large`); a merge without a value for some placeholders (`placeholder_missing`) or with names the template does not use (`placeholder_unknown`), named in `placeholders`; options that break the rules of their `options.platform` (`platform_constraint`)',
+);
+
+/** The problems of a route that enqueues render jobs: the queue limits and the platform rules too. */
 export const enqueueProblems = {
   ...problems,
+  422: problemReply(
+    'A picture with more pixels than MAX_IMAGE_PIXELS (`image_too_large`), or options that break the rules of their `options.platform` (`platform_constraint`, with `rule`, `value`, `limit` and `violations`)',
+  ),
   429: problemReply('Over RATE_LIMIT_PER_MINUTE for this API key (`rate_limited`), or the tenant already has TENANT_MAX_QUEUED jobs queued (`tenant_queue_full`); see Retry-After'),
   503: problemReply('Redis does not answer (`store_unavailable`), or the render queue holds QUEUE_MAX_WAITING waiting jobs (`queue_full`); see Retry-After'),
 };
@@ -68,21 +79,25 @@ export const jobRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = async
       summary: 'Create a job',
       operationId: 'createJob',
       description:
-        'JSON with image URLs or `upload:<id>` references (and `options.audio.url` for music), or multipart/form-data with file parts named `images` (and one named `audio`) and fields `prompt`, `preset`, `options`, `webhook_url`, `webhook_events`, `metadata` (objects as JSON text).',
+        'JSON with image URLs or `upload:<id>` references (and `options.audio.url` for music, `options.logo.url` for a logo), or multipart/form-data with file parts named `images` (and one named `audio`, one named `logo`) and fields `prompt`, `preset`, `options`, `webhook_url`, `webhook_events`, `metadata` (objects as JSON text). Or `{ "template_id", "merge" }`: a saved template (POST /v1/templates) with a value for each placeholder, validated once merged exactly like a JSON body.',
       consumes: ['application/json', 'multipart/form-data'],
       headers: createHeaders,
-      body: createJobBodySchema,
-      response: { 200: jobSchema, 202: jobSchema, ...enqueueProblems },
+      body: z.union([createJobBodySchema, createJobFromTemplateSchema]),
+      response: { 200: jobSchema, 202: jobSchema, ...enqueueProblems, 422: templateJobProblem },
     },
+    validatorCompiler: bodyChoice('template_id', createJobFromTemplateSchema, createJobBodySchema),
     serializerCompiler: createdJobSerializer,
     handler: async (request, reply) => {
       const id = newId('job');
       if (!request.isMultipart() && request.body == null) {
         throw new ProblemError('validation_failed', 'Invalid request', 'send a JSON object or a multipart form', { errors: [{ path: 'body', message: 'required' }] });
       }
+      const body = request.body;
       const intake = request.isMultipart()
         ? await intakeMultipart(request, { storage: services.storage, uploads: services.uploads, maxPixels: services.maxPixels }, id)
-        : await intakeJsonBody(request.body, request.tenant, services.uploads);
+        : 'template_id' in body
+          ? await intakeTemplateJob(await ownTemplate(services.templates, request.tenant, body.template_id, body.template_version), body.merge, request.tenant, services.uploads, body)
+          : await intakeJsonBody(body, request.tenant, services.uploads);
       const { record, replayed, queuePosition } = await services.submission.submit(request.tenant, id, intake, request.headers['idempotency-key']);
       const base = baseUrl(services, request);
       reply.header('location', `/v1/jobs/${record.id}`);

@@ -15,7 +15,10 @@ const revisionBodySchema = jobFieldsSchema
   .pick({ webhook_url: true, webhook_events: true, metadata: true })
   .extend({
     prompt: z.string().max(MAX_PROMPT_CHARS).default('').describe('What to change, e.g. "make the zoom slower" or "change the text to …"'),
-    options: jobOptionsSchema.omit({ audio: true }).default({}).describe("Options to change; the rest stays as it was. `text` replaces the parent's captions"),
+    options: jobOptionsSchema
+      .omit({ audio: true, logo: true, cache: true, platform: true })
+      .default({})
+      .describe("Options to change; the rest stays as it was (the parent's music, logo and platform too: what it changes must fit the parent's `platform`). `text` replaces the parent's captions"),
   })
   .strict()
   .meta({ id: 'CreateRevision' });
@@ -44,6 +47,8 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
         throw new ProblemError('not_revisable', 'Job cannot be revised', `Job ${parent.id} is ${parent.status}; only a succeeded job can be revised.`);
       }
       const body = request.body;
+      // a revision keeps its parent's platform: what it changes must still fit that platform
+      services.submission.checkPlatform({ ...body.options, platform: parent.options.platform });
       const id = newId('job');
       const { record } = await services.submission.submit(
         request.tenant,

@@ -31,7 +31,7 @@ const PAGE_HELMET: HelmetOptions = {
 /** index.html with its file pickers' `accept="{{accept:<role>}}"` filled in from the media formats. */
 export async function renderIndexPage(): Promise<string> {
   const template = await readFile(path.join(WEB_PAGE_ROOT, 'index.html'), 'utf8');
-  return template.replace(/\{\{accept:(image|audio)\}\}/g, (_match, role: MediaRole) => acceptList(role));
+  return template.replace(/\{\{accept:(image|audio|logo)\}\}/g, (_match, role: MediaRole) => acceptList(role));
 }
 
 /**

@@ -8,14 +8,18 @@ export const DEFAULT_BATCH_WEBHOOK_EVENTS = ['batch.completed'] as const;
 
 export const MAX_BATCH_ITEMS = 500;
 
-export const createBatchBodySchema = z
-  .object({
-    items: z.array(createJobBodySchema).min(1).max(MAX_BATCH_ITEMS).describe('One job body per product; each gets its own render'),
-    webhook_url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Receives `batch.completed` once the last item has ended'),
-    webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional().describe('Default `["batch.completed"]`; items send their own job events to their own webhook_url'),
-    metadata: metadataSchema.default({}),
-    priority: z.enum(PRIORITY_CLASSES).optional().describe('The priority of every item that does not set its own (default normal)'),
-  })
+/** A batch's own fields, whether its items are job bodies or the rows of a template. */
+export const batchFieldsSchema = z.object({
+  webhook_url: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('Receives `batch.completed` once the last item has ended'),
+  webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).optional().describe('Default `["batch.completed"]`; items send their own job events to their own webhook_url'),
+  metadata: metadataSchema.default({}),
+  priority: z.enum(PRIORITY_CLASSES).optional().describe('The priority of every item that does not set its own (default normal)'),
+});
+
+export type BatchFields = z.infer<typeof batchFieldsSchema>;
+
+export const createBatchBodySchema = batchFieldsSchema
+  .extend({ items: z.array(createJobBodySchema).min(1).max(MAX_BATCH_ITEMS).describe('One job body per product; each gets its own render') })
   .strict()
   .meta({ id: 'CreateBatch' });
 

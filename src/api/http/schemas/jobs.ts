@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { JOB_STAGES, JOB_STATUSES, WEBHOOK_EVENTS } from '../../../shared/jobs/job-record.ts';
-import { audioOptionSchema, jobOptionsSchema } from '../../../shared/jobs/job-options.ts';
+import { audioOptionSchema, jobOptionsSchema, logoOptionSchema } from '../../../shared/jobs/job-options.ts';
+import { PLATFORM_RULES, PLATFORMS } from '../../../shared/jobs/platforms.ts';
 import { PRESETS } from '../../../shared/jobs/presets.ts';
 import { PRIORITY_CLASSES } from '../../../shared/infra/queues.ts';
 
@@ -28,7 +29,12 @@ export const jobFieldsSchema = z.object({
   prompt: z.string().max(MAX_PROMPT_CHARS).default('').describe('What the clip should look like, in plain words'),
   preset: z.enum(PRESETS).default('motion'),
   options: jobOptionsSchema
-    .extend({ audio: audioOptionSchema.extend({ url: z.union([httpUrl, uploadRef]).optional() }).optional() })
+    .extend({
+      audio: audioOptionSchema.extend({ url: z.union([httpUrl, uploadRef]).optional() }).optional(),
+      logo: logoOptionSchema
+        .extend({ url: z.union([httpUrl, uploadRef]).optional().describe('the logo: an http(s) URL or upload:<id> of a still image; or send a multipart part named `logo`') })
+        .optional(),
+    })
     .default({}),
   webhook_url: httpUrl.optional().describe('Called (Standard Webhooks) when the job changes; https, or http for allow-listed hosts'),
   webhook_events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
@@ -57,6 +63,7 @@ export const jobResultSchema = z.object({
   size_bytes: z.number().int(),
   timeline_summary: z.string().nullable(),
   credits_used: z.number().nullable().describe('credits the backend reported for this job'),
+  cached: z.boolean().describe('true when the video was copied from an earlier job of yours with the same input bytes and options (the render cache): nothing was rendered and no credits were used'),
 });
 
 export const jobSchema = z
@@ -77,10 +84,11 @@ export const jobSchema = z
     expired_at: z.string().nullable().describe('When the job\'s files were deleted (RETENTION_DAYS after it finished); its video and poster then answer 410'),
     attempts: z.number().int(),
     priority: z.enum(PRIORITY_CLASSES),
-    queue_position: z.number().int().nullable().describe('Jobs ahead of this one while it is queued'),
+    queue_position: z.number().int().nullable().describe("Jobs ahead of this one while it is queued; null once it ran, and while it waits off the queue for a running place of its tenant (TENANT_MAX_RUNNING) or for its session's turn"),
     result: jobResultSchema.nullable(),
     error: jobErrorSchema.nullable(),
     parent_id: z.string().nullable(),
+    template: z.object({ id: z.string(), version: z.number().int() }).nullable().describe('The template (POST /v1/templates) the job was merged from, at the version it used'),
   })
   .meta({ id: 'Job' });
 
@@ -107,6 +115,26 @@ export const problemSchema = z
     detail: z.string(),
     code: z.string(),
     instance: z.string().optional(),
+    rule: z.enum(PLATFORM_RULES).optional().describe('`platform_constraint`: the first rule of `options.platform` the options break'),
+    value: z.union([z.number(), z.string()]).optional().describe('`platform_constraint`: the option\'s value that breaks it'),
+    limit: z
+      .union([z.number(), z.array(z.union([z.number(), z.string()]))])
+      .optional()
+      .describe('`platform_constraint`: the bound (a duration in seconds) or the values the platform takes'),
+    violations: z
+      .array(
+        z.object({
+          platform: z.enum(PLATFORMS),
+          rule: z.enum(PLATFORM_RULES),
+          option: z.string(),
+          value: z.union([z.number(), z.string()]),
+          limit: z.union([z.number(), z.array(z.union([z.number(), z.string()]))]),
+          source: z.string().describe("the platform's published page for the rule"),
+          message: z.string(),
+        }),
+      )
+      .optional()
+      .describe('`platform_constraint`: every rule broken'),
   })
   .loose()
   .meta({ id: 'Problem' });

@@ -6,7 +6,7 @@ export function authRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.post('/api/auth/anonymous-token', async (request) => {
     const clientId = request.headers['x-client-id'];
     if (typeof clientId !== 'string' || clientId.trim() === '') throw new EngineError(400, 'missing X-Client-Id header');
-    const issued = ctx.accounts.issueAnonymous(clientId.trim());
+    const issued = await ctx.accounts.issueAnonymous(clientId.trim());
     if (!issued.ok) {
       throw new EngineError(429, 'rate limited: one anonymous token per client every 7 days', {
         headers: { 'retry-after': String(issued.retryAfterS) },

@@ -4,7 +4,7 @@ import { okBody } from '../envelope.ts';
 
 export function creditRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.get('/api/credits/balance/simple', async (request) => {
-    const { available, frozen } = requireAccount(ctx, request);
+    const { available, frozen } = await requireAccount(ctx, request);
     return okBody({ available, frozen, total: available + frozen });
   });
 }

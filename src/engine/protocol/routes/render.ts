@@ -1,12 +1,15 @@
+import path from 'node:path';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { draftSchema, isExportable } from '../../../shared/jobs/draft.ts';
+import { isExportable } from '../../../shared/jobs/backend-draft.ts';
+import { draftSchema } from '../../../shared/jobs/draft.ts';
 import { publicBase, requireAccount, type EngineContext } from '../context.ts';
-import { EngineError, renderOkBody } from '../envelope.ts';
+import { EngineError, renderOkBody, sessionNotFound } from '../envelope.ts';
 import { checkRenderable, DraftRenderError, type ResolveLocalPath } from '../../render/ffmpeg-args.ts';
 import { sessionFileForSrc } from '../../store/media-files.ts';
 import type { PollShape } from '../../options.ts';
-import { INITIAL_PROGRESS } from '../../render/render-runner.ts';
+import { CANCELED, INITIAL_PROGRESS } from '../../render/render-runner.ts';
+import { newStorageName } from '../../store/ids.ts';
 import type { RenderJob } from '../../store/renders.ts';
 import type { Session } from '../../store/sessions.ts';
 import { sendFile } from '../serve-file.ts';
@@ -31,11 +34,12 @@ function issueText(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`).join('; ');
 }
 
-/** A draft may only show files of the session it is rendered in. */
-function sessionResolver(session: Session): ResolveLocalPath {
+/** A draft may only show files of the session it is rendered in; `sources` collects the storage name of each src it resolved. */
+function sessionResolver(session: Session, sources: Record<string, string>): ResolveLocalPath {
   return (src) => {
     const file = sessionFileForSrc(session, src);
     if (!file) throw new DraftRenderError(`segment src ${src} is not a file of session ${session.id}`);
+    sources[src] = file.name;
     return file.path;
   };
 }
@@ -54,42 +58,39 @@ function pollBody(shape: PollShape, job: RenderJob, outputUrl: string | undefine
 }
 
 export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
-  /** Starts a render, unless an armed fault fails or delays it. */
-  function startOrFault(job: RenderJob, resolve: ResolveLocalPath): void {
-    if (ctx.faults.take('render-fail')) {
-      Object.assign(job, { status: 'failed', progress: 100, error: 'render failed (injected fault)' });
+  /** Queues a render, unless an armed fault fails or delays it. */
+  async function startOrFault(job: RenderJob): Promise<void> {
+    if (await ctx.faults.take('render-fail')) {
+      await ctx.renders.finish(job.id, { status: 'failed', error: 'render failed (injected fault)' });
       return;
     }
-    const delay = ctx.faults.take('render-delay');
-    if (!delay) return ctx.runner.enqueue(job, resolve);
-    const timer = setTimeout(() => {
-      if (!job.abort.signal.aborted) ctx.runner.enqueue(job, resolve);
-    }, delay.seconds * 1000);
-    job.abort.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+    const delay = await ctx.faults.take('render-delay');
+    await ctx.renderQueue.enqueue(job.id, delay ? delay.seconds * 1000 : 0);
   }
 
-  function requireRender(request: FastifyRequest<{ Params: { id: string } }>): RenderJob {
-    const account = requireAccount(ctx, request);
-    const job = ctx.renders.find(request.params.id, account.userId);
+  async function requireRender(request: FastifyRequest<{ Params: { id: string } }>): Promise<RenderJob> {
+    const account = await requireAccount(ctx, request);
+    const job = await ctx.renders.find(request.params.id, account.userId);
     if (!job) throw new EngineError(404, `render ${request.params.id} not found`);
     return job;
   }
 
   app.post('/api/render/proxy/lambda', async (request) => {
-    const account = requireAccount(ctx, request);
+    const account = await requireAccount(ctx, request);
     requireAttribution(request);
     const body = startBody.safeParse(request.body);
     if (!body.success) throw badRequest(`invalid render request: ${issueText(body.error)}`);
     const { id, sessionId } = body.data;
-    if (ctx.renders.has(id)) throw new EngineError(409, `render id ${id} already exists`);
+    const taken = () => new EngineError(409, `render id ${id} already exists`);
+    if (await ctx.renders.has(id)) throw taken();
     const draft = draftSchema.safeParse(body.data.draft);
     if (!draft.success) throw badRequest(`invalid draft: ${issueText(draft.error)}`);
     if (!isExportable(draft.data)) throw badRequest('the draft is empty: add a segment before exporting');
-    const session = ctx.sessions.find(sessionId, account.userId);
-    if (!session) throw new EngineError(1002, `session ${sessionId} not found`);
-    const resolve = sessionResolver(session);
+    const session = await ctx.sessions.find(sessionId, account.userId);
+    if (!session) throw sessionNotFound(sessionId);
+    const sources: Record<string, string> = {};
     try {
-      checkRenderable(draft.data, resolve);
+      checkRenderable(draft.data, sessionResolver(session, sources));
     } catch (error) {
       if (error instanceof DraftRenderError) throw badRequest(error.message);
       throw error;
@@ -99,34 +100,41 @@ export function renderRoutes(app: FastifyInstance, ctx: EngineContext): void {
       sessionId,
       userId: account.userId,
       draft: draft.data,
+      sources,
       status: 'pending',
       progress: INITIAL_PROGRESS,
+      fileName: newStorageName('mp4'),
       lastUsedAt: Date.now(),
-      abort: new AbortController(),
     };
     const accepted = renderOkBody({ id, status: job.status, progress: job.progress });
-    ctx.renders.add(job);
-    startOrFault(job, resolve);
+    // has() above answers most retries early; add() decides, atomically across engines
+    const added = await ctx.renders.add(job);
+    if (added === 'taken') throw taken();
+    if (added === 'no-session') throw sessionNotFound(sessionId);
+    await startOrFault(job);
     request.log.info({ renderId: id, sessionId }, 'render accepted');
     return accepted;
   });
 
   app.get<{ Params: { id: string } }>('/api/render/proxy/lambda/:id', async (request) => {
-    const job = requireRender(request);
-    const outputUrl = job.outputName ? `${publicBase(ctx, request)}/renders/${job.outputName}` : undefined;
+    const job = await requireRender(request);
+    const outputUrl = job.status === 'completed' ? `${publicBase(ctx, request)}/renders/${job.fileName}` : undefined;
     return pollBody(ctx.options.dialect.pollShape, job, outputUrl);
   });
 
   app.post<{ Params: { id: string } }>('/api/render/proxy/lambda/:id/cancel', async (request) => {
-    const job = requireRender(request);
-    if (!ctx.runner.cancel(job)) throw new EngineError(409, `render ${job.id} has already ${job.status === 'completed' ? 'completed' : 'failed'}`);
+    const job = await requireRender(request);
+    if (!(await ctx.renderQueue.cancel(job))) {
+      const ended = await ctx.renders.get(job.id);
+      throw new EngineError(409, `render ${job.id} has already ${ended?.status === 'completed' ? 'completed' : 'failed'}`);
+    }
     request.log.info({ renderId: job.id }, 'render canceled');
-    return renderOkBody({ id: job.id, status: job.status, progress: job.progress, error: job.error });
+    return renderOkBody({ id: job.id, status: 'failed', progress: job.progress, error: CANCELED });
   });
 
   app.get<{ Params: { id: string } }>('/api/render/proxy/:id/download', async (request, reply) => {
-    const job = requireRender(request);
-    if (job.status !== 'completed' || !job.outputPath) throw new EngineError(409, `render ${job.id} is ${job.status}, not completed`);
-    return sendFile(reply, job.outputPath, 'video/mp4', `${job.id}.mp4`);
+    const job = await requireRender(request);
+    if (job.status !== 'completed') throw new EngineError(409, `render ${job.id} is ${job.status}, not completed`);
+    return sendFile(reply, path.join(ctx.rendersDir, job.fileName), 'video/mp4', `${job.id}.mp4`);
   });
 }

@@ -3,7 +3,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { draftSchema, timelineSummary } from '../../../shared/jobs/draft.ts';
-import { planTurn, type DraftMedia, type DraftPicture, type Turn } from '../../agent/index.ts';
+import { planTurn, type Turn, type TurnMedia } from '../../../shared/agent/index.ts';
 import { isSameUser, publicBase, requireAccount, type EngineContext } from '../context.ts';
 import { fileUrl } from '../../store/media-files.ts';
 import { SseFrames } from '../sse.ts';
@@ -68,10 +68,7 @@ function timelineToRestore(session: Session, draft: unknown): Timeline | string 
   return session.timelines.find((timeline) => isDeepStrictEqual(timeline.draft, parsed.data)) ?? 'state_delta.draft is not a timeline of this session';
 }
 
-/** What a turn's timeline shows: pictures in order, and music. */
-type TurnMedia = Pick<Timeline, 'pictures' | 'music'>;
-
-/** The latest upload as the agent sees it: its pictures in order, and its first audio file as music. */
+/** The latest upload as the agent sees it: its pictures in order (a logo the instruction names among them), and its first audio file as music. */
 function sessionMedia(session: Session, base: string): TurnMedia {
   const media = (file: Session['latestUpload'][number]) => ({ src: fileUrl(base, session.id, file.name), filename: file.filename });
   const pictures = session.latestUpload.flatMap((file) => (file.fileType === 'audio' ? [] : [{ ...media(file), kind: file.fileType }]));
@@ -93,57 +90,67 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
   /** Charges, announces the tool call, "works" with heartbeats, then stores the draft. */
   async function applyEdit(
     edit: Extract<Turn, { kind: 'edit' }>,
-    turnMedia: TurnMedia,
     account: Account,
     session: Session,
     frames: SseFrames,
     write: StreamWriter,
   ): Promise<'edited' | 'no-credits' | 'lost'> {
-    if (!ctx.accounts.charge(account, options.creditsPerInstruction)) {
+    if (!(await ctx.accounts.charge(account, options.creditsPerInstruction))) {
       write(frames.error(2001, `insufficient credits: ${options.creditsPerInstruction} needed, ${account.available} available`));
       return 'no-credits';
     }
-    session.instructions += 1;
+    await ctx.sessions.update(session.id, (current) => void (current.instructions += 1));
     const call = frames.toolCall(EDIT_TOOL, edit.toolArgs);
     write(call.frames);
-    if (ctx.faults.take('lose-edit')) {
+    if (await ctx.faults.take('lose-edit')) {
       write.cut();
       return 'lost';
     }
-    const slow = ctx.faults.take('slow-agent');
+    const slow = await ctx.faults.take('slow-agent');
     await withHeartbeats(write, frames, options.heartbeatMs, () => setTimeout(slow ? slow.seconds * 1000 : options.agentDelayMs));
-    session.timeline = { ...turnMedia, draft: edit.draft, request: edit.request };
-    session.timelines.push(session.timeline);
-    session.uploadedSinceDraft = false;
+    const timeline: Timeline = { ...edit.media, pictures: [...edit.media.pictures], draft: edit.draft, request: edit.request };
+    // an upload that came in meanwhile (from any engine) stays: the edit is stored onto the newest version
+    const stored = await ctx.sessions.update(session.id, (current) => {
+      current.timeline = timeline;
+      current.timelines.push(timeline);
+      current.uploadedSinceDraft = false;
+    });
+    if (!stored) {
+      write(frames.error(1002, `session ${session.id} not found`));
+      return 'lost';
+    }
     write(frames.toolResponse(call.id, EDIT_TOOL, { status: 'success', summary: timelineSummary(edit.draft), credits_used: options.creditsPerInstruction }));
     // upstream ends about 30% of edits with tool events only
-    const noText = ctx.faults.take('no-text') !== undefined || options.random() < options.noTextRate;
+    const noText = (await ctx.faults.take('no-text')) !== undefined || options.random() < options.noTextRate;
     if (!noText) write(frames.text(edit.text));
     return 'edited';
   }
 
   app.post('/run_sse', async (request, reply) => {
-    const account = requireAccount(ctx, request);
+    const account = await requireAccount(ctx, request);
     const parsed = runSseBody.safeParse(request.body);
     if (!parsed.success) return reply.code(422).send({ detail: parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`) });
     const body = parsed.data;
-    const session = isSameUser(account, body.user_id) ? ctx.sessions.find(body.session_id, account.userId) : undefined;
+    let session = isSameUser(account, body.user_id) ? await ctx.sessions.find(body.session_id, account.userId) : undefined;
     if (!session || (body.app_name !== undefined && body.app_name !== AGENT)) return reply.code(404).send({ detail: 'Session not found' });
     if (options.dialect.stateDelta === 'applied' && body.state_delta && 'draft' in body.state_delta) {
       const restored = timelineToRestore(session, body.state_delta.draft);
       if (typeof restored === 'string') return reply.code(422).send({ detail: restored });
-      session.timeline = restored;
-      session.uploadedSinceDraft = false;
+      session = await ctx.sessions.update(session.id, (current) => {
+        current.timeline = restored;
+        current.uploadedSinceDraft = false;
+      });
+      if (!session) return reply.code(404).send({ detail: 'Session not found' });
     }
 
     const instruction = body.new_message.parts.map((part) => part.text ?? '').join('\n').trim();
     const frames = new SseFrames(options.dialect, AGENT, options.dialect.sseStreaming || body.streaming === true);
     const log = request.log.child({ sessionId: session.id });
-    const write = openStream(reply, ctx.faults.take('drop-stream')?.after_events);
+    const write = openStream(reply, (await ctx.faults.take('drop-stream'))?.after_events);
     try {
       // a follow-up edits the current timeline with its media; after an upload, the upload starts a new one
       const current = session.uploadedSinceDraft ? undefined : session.timeline;
-      const turnMedia: TurnMedia = current ? { pictures: current.pictures, music: current.music } : sessionMedia(session, publicBase(ctx, request));
+      const turnMedia: TurnMedia = current ? { pictures: current.pictures, music: current.music, logo: current.logo } : sessionMedia(session, publicBase(ctx, request));
       const turn = planTurn({
         instruction,
         skillSource: headerValue(request.headers['x-skill-source']),
@@ -160,7 +167,7 @@ export function runSseRoutes(app: FastifyInstance, ctx: EngineContext): void {
           write(frames.text(turn.text));
           return;
         case 'edit': {
-          const outcome = await applyEdit(turn, turnMedia, account, session, frames, write);
+          const outcome = await applyEdit(turn, account, session, frames, write);
           if (outcome === 'edited') log.info({ args: turn.toolArgs }, 'draft updated');
           else if (outcome === 'lost') log.warn('instruction charged and its edit lost (lose-edit fault)');
           else log.info({ userId: account.userId }, 'instruction refused: out of credits');

@@ -8,8 +8,8 @@ const DEFAULT_CANVAS = { width: 1080, height: 1920 };
 
 export function stateRoutes(app: FastifyInstance, ctx: EngineContext): void {
   app.get<{ Params: { user: string; sid: string } }>('/api/state/nemo_agent/:user/:sid/latest', async (request) => {
-    const account = requireAccount(ctx, request);
-    const session = requireSession(ctx, account, request.params.user, request.params.sid);
+    const account = await requireAccount(ctx, request);
+    const session = await requireSession(ctx, account, request.params.user, request.params.sid);
     const base = publicBase(ctx, request);
     const draft = session.timeline?.draft ?? null;
     return okBody({

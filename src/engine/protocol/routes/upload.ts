@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { JobError } from '../../../shared/errors/job-error.ts';
 import { fetchToFile } from '../../../shared/media/fetch-guard.ts';
 import { publicBase, requireAccount, requireSession, type EngineContext } from '../context.ts';
-import { EngineError, okBody } from '../envelope.ts';
+import { EngineError, okBody, sessionNotFound } from '../envelope.ts';
 import { describeUpload, fileView, hashFile, writeHashed } from '../../store/media-files.ts';
 import { BACKEND_EXTENSIONS, backendExtension, backendExtensionForMime } from '../../../shared/media/media-formats.ts';
 import { newStorageName } from '../../store/ids.ts';
@@ -96,13 +96,14 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
   }
 
   app.post<{ Params: { user: string; sid: string } }>('/api/upload-video/nemo_agent/:user/:sid', async (request) => {
-    const account = requireAccount(ctx, request);
-    const session = requireSession(ctx, account, request.params.user, request.params.sid);
-    await ctx.housekeeping.makeRoom(session, Number(request.headers['content-length']) || 0);
+    const account = await requireAccount(ctx, request);
+    const session = await requireSession(ctx, account, request.params.user, request.params.sid);
+    await ctx.housekeeping.makeRoom(session.id, Number(request.headers['content-length']) || 0);
     const dir = ctx.uploadsDir(session.id);
     await mkdir(dir, { recursive: true });
     const saved: SavedFile[] = [];
     let files: StoredFile[];
+    const forget = () => Promise.all(saved.map((file) => rm(file.path, { force: true })));
     try {
       if (request.isMultipart()) await receiveParts(request, dir, saved);
       else await fetchUrls(request.body, dir, saved);
@@ -111,12 +112,19 @@ export function uploadRoutes(app: FastifyInstance, ctx: EngineContext): void {
       for (const [index, file] of saved.entries()) saved[index] = await uprightImage(file);
       files = await Promise.all(saved.map(describeUpload));
     } catch (error) {
-      await Promise.all(saved.map((file) => rm(file.path, { force: true })));
+      await forget();
       throw error;
     }
-    session.files.push(...files);
-    session.latestUpload = files;
-    session.uploadedSinceDraft = true;
+    const stored = await ctx.sessions.update(session.id, (current) => {
+      current.files.push(...files);
+      current.latestUpload = files;
+      current.uploadedSinceDraft = true;
+    });
+    if (!stored) {
+      // freed (or forgotten) while the files came in
+      await forget();
+      throw sessionNotFound(session.id);
+    }
     request.log.info({ sessionId: session.id, files: files.length }, 'files uploaded');
     const base = publicBase(ctx, request);
     return okBody({ files: files.map((file) => fileView(base, session.id, file)), session_state_applied: true });

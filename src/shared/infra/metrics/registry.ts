@@ -46,10 +46,22 @@ export const metrics = {
     buckets: [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200],
     registers,
   }),
+  renderCacheLookups: new Counter({
+    name: 'i2v_render_cache_lookups_total',
+    help: "Render cache lookups of jobs about to render, by outcome: hit (an earlier job's output copied, nothing rendered), miss (no entry), stale (an entry whose job or files are gone: a miss)",
+    labelNames: ['outcome'] as const,
+    registers,
+  }),
   backendRequests: new Counter({
     name: 'i2v_backend_requests_total',
     help: "Calls to the render backend, by endpoint and outcome code (0 = success, else the backend's code or network, timeout, bad_reply, stream, aborted)",
     labelNames: ['endpoint', 'code'] as const,
+    registers,
+  }),
+  backendFailovers: new Counter({
+    name: 'i2v_backend_failovers_total',
+    help: 'Backend calls moved on from one BACKEND_URL to the next because it did not answer (no connection, 502/503/504), by the URL left (without credentials)',
+    labelNames: ['url'] as const,
     registers,
   }),
   backendTokenRejections: new Counter({

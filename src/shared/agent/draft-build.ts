@@ -42,12 +42,22 @@ function audioTrack(audio: NonNullable<Settings['audio']>, file: DraftMedia, tot
 
 /** Captions clamped to the video: one that starts after the end is left out. */
 function textTrack(settings: Settings, totalMs: number): Track {
-  const sg = settings.text.flatMap(({ text, start_s, end_s, position, size, color }) => {
+  const sg = settings.text.flatMap(({ text, start_s, end_s, ...style }) => {
     const s = ms(start_s);
     if (s >= totalMs || text === '') return [];
-    return [{ s, d: Math.max(1, Math.min(ms(end_s), totalMs) - s), m: { text, position, size, color } }];
+    return [{ s, d: Math.max(1, Math.min(ms(end_s), totalMs) - s), m: { text, ...style } }];
   });
   return { tt: TRACK_TYPE.text, sg };
+}
+
+/** The logo spans the whole video. */
+function logoTrack(logo: NonNullable<Settings['logo']>, file: DraftMedia, totalMs: number): Track {
+  const { file: _name, ...placement } = logo;
+  return { tt: TRACK_TYPE.logo, sg: [{ s: 0, d: totalMs, src: file.src, m: { name: file.filename, ...placement } }] };
+}
+
+function badgeTrack(badge: NonNullable<Settings['badge']>, totalMs: number): Track {
+  return { tt: TRACK_TYPE.badge, sg: [{ s: 0, d: totalMs, m: { ...badge } }] };
 }
 
 function title(pictures: readonly DraftPicture[]): string {
@@ -58,17 +68,26 @@ function title(pictures: readonly DraftPicture[]): string {
 /**
  * A fully explicit draft: one video segment per picture, in order; the music
  * track when music is asked for and an audio file was uploaded; the text
- * track when a caption falls within the video.
+ * track when a caption falls within the video; the logo's track when a logo
+ * is asked for and its file was uploaded; the badge's.
  */
-export function buildDraft(settings: Settings, pictures: readonly DraftPicture[], music?: DraftMedia): Draft {
+export function buildDraft(settings: Settings, pictures: readonly DraftPicture[], music?: DraftMedia, logo?: DraftMedia): Draft {
   const totalMs = ms(settings.duration_s);
   const tracks = [videoTrack(settings, pictures, totalMs)];
   if (settings.audio && music) tracks.push(audioTrack(settings.audio, music, totalMs));
   const text = textTrack(settings, totalMs);
   if (text.sg.length > 0) tracks.push(text);
+  if (settings.logo && logo) tracks.push(logoTrack(settings.logo, logo, totalMs));
+  if (settings.badge) tracks.push(badgeTrack(settings.badge, totalMs));
   return {
     t: tracks,
     d: totalMs,
-    m: { title: title(pictures), ...outputSize(settings.aspect_ratio, settings.resolution), fps: settings.fps, quality: settings.quality },
+    m: {
+      title: title(pictures),
+      ...outputSize(settings.aspect_ratio, settings.resolution),
+      fps: settings.fps,
+      quality: settings.quality,
+      ...(settings.encoding && { encoding: { ...settings.encoding } }),
+    },
   };
 }

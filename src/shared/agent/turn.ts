@@ -12,6 +12,7 @@ import {
   EXPORT_READY_REPLY,
   NO_AUDIO_NOTE,
   NO_MEDIA_REPLY,
+  noLogoNote,
   UNCHANGED_REPLY,
   updateReply,
 } from './reply.ts';
@@ -31,7 +32,12 @@ export interface TurnInput {
   pictures: readonly DraftPicture[];
   /** the first audio file of the latest upload */
   music?: DraftMedia;
+  /** the logo of the session's draft, when a follow-up edits it (a new timeline finds its logo among the pictures) */
+  logo?: DraftMedia;
 }
+
+/** The files a turn's timeline shows. */
+export type TurnMedia = Pick<TurnInput, 'pictures' | 'music' | 'logo'>;
 
 /** What the agent does with one instruction. */
 export type Turn =
@@ -40,11 +46,24 @@ export type Turn =
   /** nothing to edit: only a text reply */
   | { kind: 'reply'; text: string }
   /** a new draft, with the request it was built from, the edit tool's arguments and the reply */
-  | { kind: 'edit'; request: AgentRequest; draft: Draft; toolArgs: Record<string, unknown>; text: string };
+  | { kind: 'edit'; request: AgentRequest; draft: Draft; toolArgs: Record<string, unknown>; text: string; media: TurnMedia };
 
 const pictureCount = (draft: Draft) => draft.t.find((track) => track.tt === TRACK_TYPE.video)?.sg.length ?? 0;
 
-function toolArgs(operation: string, settings: Settings, draft: Draft, input: TurnInput): Record<string, unknown> {
+/**
+ * The logo a request names, and the pictures without it: the logo the
+ * timeline already has, or else the last uploaded picture of that file name
+ * (the worker uploads the logo after the pictures).
+ */
+function separateLogo(input: TurnInput, file: string | undefined): TurnMedia {
+  const { pictures, music } = input;
+  if (file === undefined) return { pictures, music };
+  if (input.logo?.filename === file) return { pictures, music, logo: input.logo };
+  const index = pictures.findLastIndex((picture) => picture.kind === 'image' && picture.filename === file);
+  return index >= 0 ? { pictures: pictures.filter((_, i) => i !== index), music, logo: pictures[index] } : { pictures, music };
+}
+
+function toolArgs(operation: string, settings: Settings, draft: Draft, input: TurnMedia): Record<string, unknown> {
   const { text, audio, ...options } = settings;
   const hasMusic = draft.t.some((track) => track.tt === TRACK_TYPE.audio);
   return {
@@ -69,15 +88,17 @@ export function planTurn(input: TurnInput): Turn {
   if ((input.skillSource !== undefined && GENERATIVE_SKILLS.has(input.skillSource)) || reading.asksForGeneration) {
     return { kind: 'refuse', ...CAPABILITY_REFUSAL };
   }
-  const { previous, pictures, music } = input;
+  const { previous } = input;
+  const request = overlay(applyFollowUpEdits(previous?.request ?? {}, reading.edits, DEFAULTS.motion_intensity), reading.request);
+  const media = separateLogo(input, request.logo?.file);
+  const { pictures, music, logo } = media;
   if (pictures.length === 0) return { kind: 'reply', text: NO_MEDIA_REPLY };
 
-  const request = overlay(applyFollowUpEdits(previous?.request ?? {}, reading.edits, DEFAULTS.motion_intensity), reading.request);
   const settings = resolveSettings(request, pictures.length);
-  const draft = buildDraft(settings, pictures, music);
-  const notes = settings.audio && !music ? [NO_AUDIO_NOTE] : [];
+  const draft = buildDraft(settings, pictures, music, logo);
+  const notes = [...(settings.audio && !music ? [NO_AUDIO_NOTE] : []), ...(settings.logo && !logo ? [noLogoNote(settings.logo.file)] : [])];
   if (!previous) {
-    return { kind: 'edit', request, draft, toolArgs: toolArgs('create_timeline', settings, draft, input), text: creationReply(settings, draft, notes) };
+    return { kind: 'edit', request, draft, media, toolArgs: toolArgs('create_timeline', settings, draft, media), text: creationReply(settings, draft, notes) };
   }
   if (isDeepStrictEqual(draft, previous.draft)) {
     return { kind: 'reply', text: [...notes, reading.asksForExport ? EXPORT_READY_REPLY : UNCHANGED_REPLY].join(' ') };
@@ -87,7 +108,8 @@ export function planTurn(input: TurnInput): Turn {
     kind: 'edit',
     request,
     draft,
-    toolArgs: { ...toolArgs('update_timeline', settings, draft, input), changed: changedOptions(before, settings) },
+    media,
+    toolArgs: { ...toolArgs('update_timeline', settings, draft, media), changed: changedOptions(before, settings) },
     text: updateReply(before, settings, draft, notes),
   };
 }

@@ -1,5 +1,8 @@
-import { FITS, MOTIONS, QUALITIES, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS, type Fit, type Motion, type Transition } from '../../shared/jobs/draft.ts';
+import {
+  BADGE_SHAPES, CORNERS, FITS, FONT_FAMILIES, FONT_WEIGHTS, MOTIONS, QUALITIES, TEXT_OVERFLOWS, TEXT_POSITIONS, TEXT_SIZES, TRANSITIONS, type Fit, type Motion, type Transition,
+} from '../../shared/jobs/draft.ts';
 import { ASPECT_RATIOS, FRAME_RATES, MOTION_INTENSITIES, RESOLUTIONS, type AspectRatio, type MotionIntensity, type Resolution } from '../../shared/jobs/job-options.ts';
+import { PLATFORM_AUDIO_RATES, PLATFORMS } from '../../shared/jobs/platforms.ts';
 import type { FollowUpEdits } from './follow-up.ts';
 import { present, type AgentRequest, type RequestCaption } from './request.ts';
 import { alternatives, DOUBLE_QUOTED, HEX, member, NUMBER, PLAIN_NUMBER, QUOTED, SECONDS_UNIT, unquote } from './text-patterns.ts';
@@ -46,14 +49,14 @@ const oneOf = (values: readonly (string | number)[]) => `(${alternatives(values)
 const lastSentence = (body: string) => new RegExp(String.raw`(?<=^|\s)${body}\.\s*$`, 'i');
 const sentence = (name: string, body: string, read: Rule<AgentRequest>['read']) => rule(name, lastSentence(body), read);
 
-function readCaption([, literal, position, start, end, size, color]: RegExpExecArray): AgentRequest | undefined {
-  let text: unknown;
-  try {
-    text = JSON.parse(literal ?? '');
-  } catch {
-    return undefined;
-  }
-  if (typeof text !== 'string') return undefined;
+/** "35%" or "0.35" as the fraction (the composer's `percentOrFraction`). */
+const PERCENT_OR_FRACTION = `(?:${JS_N}%|${JS_N})`;
+const percentOrFraction = (percent: string | undefined, fraction: string | undefined) =>
+  percent !== undefined ? Number(percent) / 100 : fraction !== undefined ? Number(fraction) : undefined;
+
+function readCaption([, literal, position, start, end, size, color, font, weight, boxColor, boxPercent, boxFraction, overflow]: RegExpExecArray): AgentRequest | undefined {
+  const text = jsonText(literal);
+  if (text === undefined) return undefined;
   const caption = present<RequestCaption>({
     text,
     start_s: Number(start),
@@ -61,6 +64,11 @@ function readCaption([, literal, position, start, end, size, color]: RegExpExecA
     position: member(TEXT_POSITIONS, position),
     size: member(TEXT_SIZES, size),
     color,
+    font: member(FONT_FAMILIES, font),
+    weight: member(FONT_WEIGHTS, weight),
+    box_color: boxColor,
+    box_opacity: percentOrFraction(boxPercent, boxFraction),
+    overflow: member(TEXT_OVERFLOWS, overflow),
   });
   return { text: [caption] };
 }
@@ -76,9 +84,47 @@ function readFormat([, aspect, resolutionAfterAspect, resolution, fps, quality]:
 }
 
 function readMusic([, percent, fraction, fadeOut, noFade]: RegExpExecArray): AgentRequest {
-  const volume = percent !== undefined ? Number(percent) / 100 : fraction !== undefined ? Number(fraction) : undefined;
+  const volume = percentOrFraction(percent, fraction);
   const fade_out_s = noFade !== undefined ? 0 : fadeOut !== undefined ? Number(fadeOut) : undefined;
   return { audio: present({ volume, fade_out_s }) };
+}
+
+/** A JSON string literal (its own quotes escaped), as the composer writes caption texts and file names. */
+const JSON_STRING = String.raw`("(?:[^"\\]|\\[^])*")`;
+
+/** The text of a JSON string literal, or undefined when it is not one. */
+function jsonText(literal: string | undefined): string | undefined {
+  try {
+    const text: unknown = JSON.parse(literal ?? '');
+    return typeof text === 'string' ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readLogo([, literal, corner, sizePercent, size, opacityPercent, opacity, marginPercent, margin]: RegExpExecArray): AgentRequest | undefined {
+  const file = jsonText(literal);
+  if (file === undefined) return undefined;
+  const logo = present({
+    corner: member(CORNERS, corner),
+    size: percentOrFraction(sizePercent, size),
+    opacity: percentOrFraction(opacityPercent, opacity),
+    margin: percentOrFraction(marginPercent, margin),
+  });
+  return { logo: { file, ...logo } };
+}
+
+function readBadge([, literal, corner, shape, size, color, background]: RegExpExecArray): AgentRequest | undefined {
+  const text = jsonText(literal);
+  if (text === undefined || text === '') return undefined;
+  return { badge: { text, ...present({ corner: member(CORNERS, corner), shape: member(BADGE_SHAPES, shape), size: member(TEXT_SIZES, size), color, background }) } };
+}
+
+function readEncoding([, platformName, gop, kbps, hz]: RegExpExecArray): AgentRequest | undefined {
+  const platform = member(PLATFORMS, platformName);
+  const audio_hz = member(PLATFORM_AUDIO_RATES, hz);
+  if (!platform || !audio_hz) return undefined;
+  return { encoding: { platform, gop_s: Number(gop), max_kbps: Number(kbps), audio_hz } };
 }
 
 export const COMPOSED_SENTENCES = {
@@ -87,7 +133,8 @@ export const COMPOSED_SENTENCES = {
   sentences: [
     sentence(
       'composed.caption',
-      String.raw`add the text ("(?:[^"\\]|\\[^])*")(?: (?:at|in) the ${oneOf(TEXT_POSITIONS)})? from ${JS_N} s to ${JS_N} s(?:, ${oneOf(TEXT_SIZES)} size)?(?:, colou?r (${HEX}))?`,
+      String.raw`add the text ${JSON_STRING}(?: (?:at|in) the ${oneOf(TEXT_POSITIONS)})? from ${JS_N} s to ${JS_N} s(?:, ${oneOf(TEXT_SIZES)} size)?(?:, colou?r (${HEX}))?` +
+        `(?:, font ${oneOf(FONT_FAMILIES)})?(?:, ${oneOf(FONT_WEIGHTS)} weight)?(?:, box colou?r (${HEX}))?(?:, box opacity ${PERCENT_OR_FRACTION})?(?:, ${oneOf(TEXT_OVERFLOWS)} to fit)?`,
       readCaption,
     ),
     sentence('composed.motion', `motion: ${oneOf(MOTIONS)}(?:, ${oneOf(MOTION_INTENSITIES)} intensity)?`, ([, motion, intensity]) =>
@@ -103,12 +150,27 @@ export const COMPOSED_SENTENCES = {
         `(?:${oneOf(FRAME_RATES)} fps,? ?)?(?:${oneOf(QUALITIES)} quality)?`,
       readFormat,
     ),
+    sentence(
+      'composed.encoding',
+      `encoding for ${oneOf(PLATFORMS)}: a closed gop of ${JS_N} ${SECONDS}, constant frame rate, video at most ${JS_N} kbps, aac audio at ${oneOf(PLATFORM_AUDIO_RATES)} hz, faststart`,
+      readEncoding,
+    ),
     sentence('composed.fit', `fit: ${oneOf(FITS)}(?: on an? (${HEX}) background)?`, ([, fit, background]) => present({ fit: member(FITS, fit), background })),
     sentence('composed.background', `background colou?r (${HEX})`, ([, background]) => present({ background })),
     sentence('composed.transitions', `transitions: ${oneOf(TRANSITIONS)}(?:, ${JS_N} ${SECONDS} each)?`, ([, transition, length]) =>
       present({ transition: member(TRANSITIONS, transition), transition_s: length === undefined ? undefined : Number(length) }),
     ),
     sentence('composed.transition-length', `transition length: ${JS_N} ${SECONDS}`, ([, length]) => ({ transition_s: Number(length) })),
+    sentence(
+      'composed.logo',
+      `overlay the uploaded logo ${JSON_STRING}(?: in the ${oneOf(CORNERS)} corner)?(?:, size ${PERCENT_OR_FRACTION})?(?:, opacity ${PERCENT_OR_FRACTION})?(?:, margin ${PERCENT_OR_FRACTION})?`,
+      readLogo,
+    ),
+    sentence(
+      'composed.badge',
+      `add the badge ${JSON_STRING}(?: in the ${oneOf(CORNERS)} corner)?(?:, ${oneOf(BADGE_SHAPES)} shape)?(?:, ${oneOf(TEXT_SIZES)} size)?(?:, colou?r (${HEX}))?(?:, background (${HEX}))?`,
+      readBadge,
+    ),
     sentence(
       'composed.music',
       `use the uploaded audio as background music(?: at (?:${JS_N}% volume|volume ${JS_N}))?(?:, (?:fading out over the last ${JS_N} ${SECONDS}|(with no fade-out)))?`,

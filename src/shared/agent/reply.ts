@@ -32,6 +32,8 @@ export const NO_MEDIA_REPLY =
 export const NO_AUDIO_NOTE =
   "No audio file was uploaded, so I haven't added background music; upload one (mp3, wav, m4a or aac) and ask again.";
 
+export const noLogoNote = (file: string) => `No picture named ${JSON.stringify(file)} was uploaded, so I haven't added the logo; upload it with the photos and ask again.`;
+
 export const UNCHANGED_REPLY = "Your timeline already looks like that, so I haven't changed anything. Preview it in the timeline, or click Export when you're ready.";
 
 export const EXPORT_READY_REPLY = "Your video is ready to export: click Export and I'll render the MP4.";
@@ -59,6 +61,9 @@ export function creationReply(settings: Settings, draft: Draft, notes: readonly 
   if (settings.audio && draft.t.some((track) => track.tt === TRACK_TYPE.audio)) {
     sentences.push(`The uploaded audio plays as background music at ${percent(settings.audio.volume)} volume.`);
   }
+  if (settings.logo && draft.t.some((track) => track.tt === TRACK_TYPE.logo)) sentences.push(`Your logo sits in the ${settings.logo.corner} corner.`);
+  if (settings.badge) sentences.push(`The badge ${JSON.stringify(settings.badge.text)} is in the ${settings.badge.corner} corner.`);
+  if (settings.encoding) sentences.push(`It is encoded for ${settings.encoding.platform}: a keyframe every ${settings.encoding.gop_s}s, at most ${settings.encoding.max_kbps} kbps.`);
   return [...sentences, ...notes, CLOSING].join(' ');
 }
 
@@ -86,6 +91,9 @@ const CHANGE_PHRASES: { [K in keyof Settings]-?: Describer } = {
     return `there ${after.text.length === 1 ? 'is' : 'are'} now ${plural(after.text.length, 'caption')}`;
   },
   audio: (after) => (after.audio ? `the background music is at ${percent(after.audio.volume)} volume` : 'I removed the background music'),
+  logo: (after) => (after.logo ? `the logo is now in the ${after.logo.corner} corner at ${percent(after.logo.size)} of the width` : 'I removed the logo'),
+  badge: (after) => (after.badge ? `the badge now reads ${JSON.stringify(after.badge.text)}` : 'I removed the badge'),
+  encoding: (after) => (after.encoding ? `it is now encoded for ${after.encoding.platform}` : 'it no longer follows a platform preset'),
 };
 
 /** The options whose value differs between two settings. */
