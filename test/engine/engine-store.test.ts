@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { EngineKeys } from '../../src/engine/store/engine-keys.ts';
 import type { EngineStore } from '../../src/engine/store/engine-store.ts';
 import { createRedisStore } from '../../src/engine/store/redis-store.ts';
@@ -61,6 +61,27 @@ describe('the engine store in Redis', () => {
     const account = (await accounts.authenticate('t'))!;
     expect([await accounts.charge(account, 2), await accounts.charge(account, 2), await accounts.charge(account, 1)]).toEqual([true, false, true]);
     expect(await accounts.authenticate('t')).toMatchObject({ available: 0 });
+  });
+
+  it('gives two engine processes creating sessions in the same millisecond distinct ids, and neither overwrites the other', async () => {
+    const keys = new EngineKeys(testEnginePrefix());
+    // each process has its own copy of the id module (its own sequence); the clock stands still for both
+    const processes: EngineStore[] = [];
+    for (let i = 0; i < 2; i++) {
+      vi.resetModules();
+      const { createRedisStore: createInProcess } = await import('../../src/engine/store/redis-store.ts');
+      processes.push(createInProcess(createRedis(inject('redisUrl')), keys, { initialCredits: 1 }));
+    }
+    opened.push(...processes);
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-12-08T00:00:00Z') });
+    try {
+      const created = [];
+      for (let i = 0; i < 5; i++) for (const [n, store] of processes.entries()) created.push(await store.sessions.create(`user-${n}`, 'en'));
+      expect(new Set(created.map((session) => session.id)).size).toBe(10);
+      for (const session of created) expect((await processes[0]!.sessions.find(session.id, session.userId))?.userId).toBe(session.userId);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('finds a session only for its owner, and finding it counts as a use', async () => {

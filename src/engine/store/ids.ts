@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 
@@ -8,7 +8,8 @@ export const newTaskId = () => `task_${hex(12)}`;
 /** unguessable, since files and renders are served without a token, like a CDN */
 export const newStorageName = (ext: string) => `${randomUUID()}.${ext}`;
 
-let sequence = 0;
+/** starts anywhere, so engine processes of one backend creating sessions in the same millisecond rarely draw the same id (the store refuses a taken one) */
+let sequence = randomInt(0x400000);
 /** Snowflake-like numeric strings (ms clock << 22 | sequence), like upstream's "5529798706024415232". */
 export function newSessionId(now = Date.now()): string {
   sequence = (sequence + 1) & 0x3fffff;

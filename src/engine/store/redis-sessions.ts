@@ -8,8 +8,9 @@ import type { Session } from './sessions.ts';
 /** The session as stored: everything but its last use (the index's score) and version (a field of its own). */
 type StoredSession = Omit<Session, 'lastUsedAt' | 'version'>;
 
-/** The hash of a session: its owner, the JSON of the rest, its version, the bytes and files it holds, its renders not yet ended. */
+/** The hash of a session: its owner, the JSON of the rest, its version, the bytes and files it holds, its renders not yet ended; 0 when the id is taken. */
 const CREATE = new RedisScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'user', ARGV[1], 'data', ARGV[2], 'version', 1, 'bytes', 0, 'files', 0, 'rendering', 0)
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
 return 1
@@ -79,6 +80,15 @@ export class RedisSessionStore implements SessionStore {
   ) {}
 
   async create(userId: string, language: string): Promise<Session> {
+    // another engine process may have drawn the same id in the same millisecond
+    for (let tries = 1; ; tries++) {
+      const created = await this.tryCreate(userId, language);
+      if (created) return created;
+      if (tries === MAX_CHANGE_TRIES) throw new Error(`${MAX_CHANGE_TRIES} session ids in a row were taken`);
+    }
+  }
+
+  private async tryCreate(userId: string, language: string): Promise<Session | undefined> {
     const now = Date.now();
     const stored: StoredSession = {
       id: newSessionId(now),
@@ -92,8 +102,8 @@ export class RedisSessionStore implements SessionStore {
       timelines: [],
       instructions: 0,
     };
-    await CREATE.run(this.redis, [this.keys.session(stored.id), this.keys.sessionsByUse], [userId, JSON.stringify(stored), now, stored.id]);
-    return { ...stored, lastUsedAt: now, version: 1 };
+    const created = await CREATE.run(this.redis, [this.keys.session(stored.id), this.keys.sessionsByUse], [userId, JSON.stringify(stored), now, stored.id]);
+    return created === 1 ? { ...stored, lastUsedAt: now, version: 1 } : undefined;
   }
 
   async all(): Promise<Session[]> {
