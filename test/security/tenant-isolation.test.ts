@@ -16,7 +16,7 @@ import { postJob, startTestService, waitForJob, type TestService } from '../help
 const A = 'key-tenant-a-0123456789';
 const B = 'key-tenant-b-0123456789';
 
-type Call = { method: 'GET' | 'HEAD' | 'POST'; path: string; body?: unknown; headers?: Record<string, string> };
+type Call = { method: 'GET' | 'HEAD' | 'POST' | 'DELETE'; path: string; body?: unknown; headers?: Record<string, string> };
 
 describe('tenant isolation', () => {
   let service: TestService;
