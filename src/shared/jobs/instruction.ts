@@ -1,4 +1,4 @@
-import type { AudioOption, BadgeOption, Caption, JobOptions, LogoOption } from './job-options.ts';
+import type { AudioOption, BadgeOption, Caption, JobOptions, LogoOption, OutputOption } from './job-options.ts';
 import type { JobRecord } from './job-record.ts';
 import { platformEncoding, withPlatformPreset, type PlatformEncoding } from './platforms.ts';
 
@@ -39,6 +39,7 @@ export function composeInstruction(prompt: string, asked: JobOptions, media: Ins
     options.duration_s === undefined ? undefined : `Duration: ${seconds(options.duration_s)}.`,
     formatSentence(options),
     encoding && encodingSentence(encoding),
+    options.outputs && renditionsSentence(options.outputs, options),
     fitSentence(options),
     transitionSentence(options),
     // a revision's captions are its timeline's captions from now on, not more of them
@@ -84,6 +85,20 @@ function formatSentence({ aspect_ratio: aspect, resolution, fps, quality }: JobO
 /** e.g. "Encoding for youtube: a closed GOP of 0.5 seconds, constant frame rate, video at most 8000 kbps, AAC audio at 48000 Hz, faststart." */
 function encodingSentence({ platform, gop_s, max_kbps, audio_hz }: PlatformEncoding): string {
   return `Encoding for ${platform}: a closed GOP of ${seconds(gop_s)}, constant frame rate, video at most ${num(max_kbps)} kbps, AAC audio at ${audio_hz} Hz, faststart.`;
+}
+
+/**
+ * e.g. "Renditions: 9:16 at 1080p as mp4; 1:1 at 720p as gif; 16:9 as webm."
+ * Each rendition's unset size comes from the job's; a size neither sets is
+ * left to the backend's default, so the clause leaves it out.
+ */
+function renditionsSentence(outputs: readonly OutputOption[], job: JobOptions): string {
+  const rendition = (output: OutputOption) => {
+    const aspect = output.aspect_ratio ?? job.aspect_ratio;
+    const resolution = output.resolution ?? job.resolution;
+    return [aspect, resolution && `at ${resolution}`, `as ${output.format ?? 'mp4'}`].filter(Boolean).join(' ');
+  };
+  return `Renditions: ${outputs.map(rendition).join('; ')}.`;
 }
 
 function fitSentence({ fit, background }: JobOptions): string | undefined {

@@ -74,6 +74,20 @@ export const badgeOptionSchema = z
 
 export type BadgeOption = z.infer<typeof badgeOptionSchema>;
 
+/** The containers and codecs a rendition can be: H.264 MP4, VP9 + Opus WebM, a palette GIF (no audio), H.265 MP4 tagged hvc1. */
+export const OUTPUT_FORMATS = ['mp4', 'webm', 'gif', 'mp4-hevc'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+export const MAX_OUTPUTS = 6;
+
+export const outputOptionSchema = z
+  .object({
+    aspect_ratio: z.enum(ASPECT_RATIOS).optional().describe("the job's aspect_ratio when unset"),
+    resolution: z.enum(RESOLUTIONS).optional().describe("the job's resolution when unset"),
+    format: z.enum(OUTPUT_FORMATS).optional().describe('mp4 (H.264, the default), webm (VP9 + Opus), gif (palette-optimised, no audio) or mp4-hevc (H.265, hvc1 tag)'),
+  })
+  .strict();
+export type OutputOption = z.infer<typeof outputOptionSchema>;
+
 /** What a client may ask of a clip; every field optional, defaults filled by the backend's agent. */
 export const jobOptionsSchema = z
   .object({
@@ -96,6 +110,12 @@ export const jobOptionsSchema = z
       .describe('false: render even when the same inputs and options were rendered before, and keep this render out of the render cache (default true)'),
     logo: logoOptionSchema.optional(),
     badge: badgeOptionSchema.optional(),
+    outputs: z
+      .array(outputOptionSchema)
+      .min(1)
+      .max(MAX_OUTPUTS)
+      .optional()
+      .describe('renditions of the one clip, rendered by one job: the first is the video_url, every one is listed in result.outputs'),
     platform: z
       .enum(PLATFORMS)
       .optional()
