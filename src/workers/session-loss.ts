@@ -21,6 +21,7 @@ export function checkpointAfterSessionLoss(checkpoint: Checkpoint): Checkpoint {
         rendersCountFrom: (checkpoint.rendersCountFrom ?? 0) + 1,
         renderStartedAt: undefined,
         renderOutputUrl: undefined,
+        renderOutputs: undefined,
       }
     : {};
   if (checkpoint.instruction?.completedAt && checkpoint.draft) {
@@ -38,5 +39,6 @@ export function checkpointAfterSessionLoss(checkpoint: Checkpoint): Checkpoint {
     rendersLost: undefined,
     renderStartedAt: undefined,
     renderOutputUrl: undefined,
+    renderOutputs: undefined,
   };
 }

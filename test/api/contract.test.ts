@@ -117,6 +117,12 @@ describe('the live API answers as openapi.yaml declares', () => {
     await check('getJobPoster', call(service, `/v1/jobs/${succeeded.id}/poster`), 200);
     await check('getJobVideo', call(service, `/v1/jobs/${failed.id}/video`), 409);
     await check('getJobPoster', call(service, `/v1/jobs/${MISSING_JOB}/poster`), 404);
+    // a job's one video is its rendition 0
+    await check('getJobOutputVideo', call(service, `/v1/jobs/${succeeded.id}/outputs/0/video`), 200);
+    await check('getJobOutputVideo', call(service, `/v1/jobs/${succeeded.id}/outputs/0/video`, { headers: { range: 'bytes=0-99' } }), 206);
+    await check('getJobOutputVideo', call(service, `/v1/jobs/${succeeded.id}/outputs/1/video`), 404);
+    await check('getJobOutputPoster', call(service, `/v1/jobs/${succeeded.id}/outputs/0/poster`), 200);
+    await check('getJobOutputPoster', call(service, `/v1/jobs/${failed.id}/outputs/0/poster`), 409);
   });
 
   it("streams a finished job's events and refuses an unknown job", async () => {

@@ -128,9 +128,8 @@ describe('the "where it lives" table of docs/architecture.md', () => {
     for (const row of apiRows) {
       const text = source(row.file);
       const route = row.route.replace(/\{(\w+)\}/g, ':$1');
-      // job-files.ts registers /v1/jobs/:id/${kind} for each kind of file
-      const parent = route.slice(0, route.lastIndexOf('/'));
-      const registered = text.includes(`.${row.method.toLowerCase()}('${route}'`) || (text.includes(`.${row.method.toLowerCase()}(\`${parent}/\${`) && new RegExp(`\\b${route.slice(parent.length + 1)}:`).test(text));
+      // job-files.ts registers each entry of its FILES table: `url: '<route>'`, then `.get(file.url`
+      const registered = text.includes(`.${row.method.toLowerCase()}('${route}'`) || (text.includes(`url: '${route}'`) && text.includes(`.${row.method.toLowerCase()}(file.url`));
       expect(registered, `${row.method} ${row.route} in ${row.file}`).toBe(true);
     }
   });

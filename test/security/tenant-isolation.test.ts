@@ -74,6 +74,8 @@ describe('tenant isolation', () => {
     ['GET /v1/jobs/{id}/video (a range)', { method: 'GET', path: `/v1/jobs/${id.job}/video`, headers: { range: 'bytes=0-99' } }],
     ['HEAD /v1/jobs/{id}/video', { method: 'HEAD', path: `/v1/jobs/${id.job}/video` }],
     ['GET /v1/jobs/{id}/poster', { method: 'GET', path: `/v1/jobs/${id.job}/poster` }],
+    ['GET /v1/jobs/{id}/outputs/{n}/video', { method: 'GET', path: `/v1/jobs/${id.job}/outputs/0/video` }],
+    ['GET /v1/jobs/{id}/outputs/{n}/poster', { method: 'GET', path: `/v1/jobs/${id.job}/outputs/0/poster` }],
     ['GET /v1/jobs/{id}/events', { method: 'GET', path: `/v1/jobs/${id.job}/events` }],
     ['POST /v1/jobs/{id}/cancel', { method: 'POST', path: `/v1/jobs/${id.job}/cancel` }],
     ['POST /v1/jobs/{id}/retry', { method: 'POST', path: `/v1/jobs/${id.job}/retry` }],

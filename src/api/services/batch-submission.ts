@@ -27,7 +27,10 @@ export class BatchSubmission {
   async submit(tenant: string, body: BatchFields, intakes: readonly JobIntake[], idempotencyKey?: string): Promise<{ batch: BatchRecord; replayed: boolean }> {
     this.jobs.checkWebhookUrl(body.webhook_url);
     intakes.forEach((intake, i) => this.jobs.checkWebhookUrl(intake.fields.webhook_url, `body.items.${i}.webhook_url`));
-    intakes.forEach((intake, i) => this.jobs.checkPlatform(intake.fields.options, `body.items.${i}.options`));
+    intakes.forEach((intake, i) => {
+      this.jobs.checkPlatform(intake.fields.options, `body.items.${i}.options`);
+      this.jobs.checkOutputs(intake.fields.options, `body.items.${i}.options`);
+    });
     const id = newId('bat');
     const earlier = await this.jobs.claimKey(tenant, idempotencyKey, stringify(body) ?? '', id);
     if (earlier) return { batch: await written(() => this.batches.get(earlier)), replayed: true };

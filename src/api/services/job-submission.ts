@@ -10,7 +10,7 @@ import type { Claim, Idempotency } from './idempotency.ts';
 import type { JobIntake } from './job-intake.ts';
 import { DEFAULT_WEBHOOK_EVENTS } from '../http/schemas/jobs.ts';
 import { checkPlatformRules, type PlatformViolation } from '../../shared/jobs/platforms.ts';
-import type { JobOptions } from '../../shared/jobs/job-options.ts';
+import { repeatedOutputs, type JobOptions } from '../../shared/jobs/job-options.ts';
 
 /** TENANT_MAX_QUEUED and QUEUE_MAX_WAITING (0 = no limit). */
 export interface QueueLimits {
@@ -78,6 +78,13 @@ export class JobSubmission {
     if (first) throw platformProblem([first, ...rest], path);
   }
 
+  /** Refuses renditions asked for twice (422 invalid_outputs). */
+  checkOutputs(options: JobOptions, path = 'body.options'): void {
+    const duplicates = repeatedOutputs(options);
+    if (duplicates.length === 0) return;
+    throw new ProblemError('invalid_outputs', 'Repeated rendition', `${path}.outputs: ${duplicates.map((n) => `item ${n}`).join(', ')} repeats an earlier rendition (the same aspect ratio, resolution and format).`, { duplicates });
+  }
+
   /** Refuses a webhook URL this service will not call (400). */
   checkWebhookUrl(url: string | undefined, path = 'body.webhook_url'): void {
     if (!url) return;
@@ -139,6 +146,7 @@ export class JobSubmission {
     this.checkWebhookUrl(intake.fields.webhook_url);
     try {
       this.checkPlatform(intake.fields.options);
+      this.checkOutputs(intake.fields.options);
     } catch (error) {
       await this.storage.remove(`inputs/${id}`);
       throw error;

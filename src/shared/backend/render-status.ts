@@ -4,6 +4,14 @@ import { badReply } from './reply-error.ts';
 
 export type RenderState = 'pending' | 'processing' | 'completed' | 'failed';
 
+/** One file of a render that made several (renditions): the backend's `outputs` list, first the main one. */
+export interface RenderedOutput {
+  url: string;
+  format?: string;
+  width?: number;
+  height?: number;
+}
+
 export interface RenderStatus {
   id: string;
   status: RenderState;
@@ -12,7 +20,24 @@ export interface RenderStatus {
   outputUrl?: string;
   durationS?: number;
   sizeBytes?: number;
+  /** every file of the render, when the backend lists them (one per rendition asked for) */
+  outputs?: RenderedOutput[];
   error?: string;
+}
+
+/** The `outputs` list of a reply: `[{url, format?, width?, height?}]` in `data` or at the top; entries without a URL are left out. */
+function renderedOutputs(root: JsonRecord, top: JsonRecord): RenderedOutput[] | undefined {
+  const list = pick(root, 'outputs') ?? pick(top, 'outputs');
+  if (!Array.isArray(list)) return undefined;
+  const outputs: RenderedOutput[] = [];
+  for (const entry of list) {
+    const item = asRecord(entry);
+    const url = pickString(item, 'url', 'outputUrl', 'output_url');
+    if (!url) continue;
+    const [format, width, height] = [pickString(item, 'format'), pickNumber(item, 'width'), pickNumber(item, 'height')];
+    outputs.push({ url, ...(format && { format }), ...(width !== undefined && { width }), ...(height !== undefined && { height }) });
+  }
+  return outputs;
 }
 
 const STATE_ALIASES: Record<string, RenderState> = {
@@ -79,6 +104,7 @@ export function parseRenderStatus(endpoint: BackendEndpoint, body: unknown, requ
     outputUrl,
     durationS,
     sizeBytes,
+    outputs: status === 'completed' ? renderedOutputs(root, top) : undefined,
     error,
   };
 }

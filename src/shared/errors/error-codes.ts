@@ -74,6 +74,9 @@ export const ERROR_CODES = {
   render_failed: {
     job: { retryable: { perCall: 'no once its replacement failed too; yes while the replacement is still to come, and when a render came back unusable (no output URL, or not a playable video: read again)' }, what: "the backend's render failed twice (one replacement render is tried)" },
   },
+  outputs_unsupported: {
+    job: { retryable: false, what: "the job asked for renditions (`options.outputs`) and the backend's finished render did not list a file for each of them: the backend makes one video per render. Submit one job per rendition to such a backend" },
+  },
   render_lost: {
     job: { retryable: { perCall: 'no on the second loss; yes on the first when its MP4 was gone (exported again)' }, what: "the backend lost the job's render twice (404 on poll, or its MP4 gone before the download: it restarted or expired it); the first loss is exported again from the saved draft. A retry exports it once more" },
   },
@@ -176,6 +179,9 @@ export const ERROR_CODES = {
       status: 422,
       when: "options that break the rules of their `options.platform` (docs/platforms.md): a duration outside the platform's range, an aspect ratio, resolution or frame rate it does not take; `rule`, `value` and `limit` name the first broken rule, `violations` lists them all, each with its `source`. Nothing was stored",
     },
+  },
+  invalid_outputs: {
+    problem: { status: 422, when: '`options.outputs` names the same rendition (aspect ratio, resolution and format, after the job\'s own fill the unset ones) twice; `duplicates` lists the indexes. Nothing was stored' },
   },
   rate_limited: {
     problem: { status: 429, when: 'over `RATE_LIMIT_PER_MINUTE` for this API key; see `Retry-After`' },

@@ -136,3 +136,26 @@ export function outputSize(aspect: AspectRatio, resolution: Resolution): { width
   const [width, height] = SIZES[resolution][aspect];
   return { width, height };
 }
+
+/** The aspect ratio and resolution a size is, when it is one of the named sizes; null for each otherwise. */
+export function sizeName(width: number, height: number): { aspect_ratio: AspectRatio | null; resolution: Resolution | null } {
+  for (const resolution of RESOLUTIONS) {
+    for (const aspect of ASPECT_RATIOS) {
+      const [w, h] = SIZES[resolution][aspect];
+      if (w === width && h === height) return { aspect_ratio: aspect, resolution };
+    }
+  }
+  return { aspect_ratio: null, resolution: null };
+}
+
+/** The indexes of `options.outputs` that repeat an earlier rendition (unset fields filled from the job's own). */
+export function repeatedOutputs(options: JobOptions): number[] {
+  const seen = new Set<string>();
+  const repeated: number[] = [];
+  for (const [n, output] of (options.outputs ?? []).entries()) {
+    const name = [output.aspect_ratio ?? options.aspect_ratio, output.resolution ?? options.resolution, output.format ?? 'mp4'].join(' ');
+    if (seen.has(name)) repeated.push(n);
+    seen.add(name);
+  }
+  return repeated;
+}

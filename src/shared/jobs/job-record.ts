@@ -2,7 +2,8 @@ import type { Redis } from '../infra/redis.ts';
 import type { BackendDraft } from './backend-draft.ts';
 import type { JobErrorInfo } from '../errors/job-error.ts';
 import type { Preset } from './presets.ts';
-import type { JobOptions } from './job-options.ts';
+import type { JobOptions, OutputFormat } from './job-options.ts';
+import type { RenderedOutput } from '../backend/render-status.ts';
 import { bullPriority, PRIORITY_CLASSES, prioritizedKey, waitListKey, type PriorityClass } from '../infra/queues.ts';
 import { RedisScript } from '../infra/redis-script.ts';
 import { createLogger, type Logger } from '../infra/logger.ts';
@@ -71,6 +72,8 @@ export interface Checkpoint {
   rendersLost?: number;
   renderStartedAt?: string;
   renderOutputUrl?: string;
+  /** every file of the finished render, first the main one, when the backend lists them (renditions) */
+  renderOutputs?: RenderedOutput[];
   /** a revision in a new session must first replay its parents' instructions (the backend lost the old one) */
   replayPending?: boolean;
   /** credits the backend reported for this job's instruction */
@@ -87,6 +90,17 @@ export interface TemplateRef {
   version: number;
 }
 
+/** One stored rendition of a succeeded job. */
+export interface StoredOutput {
+  format: OutputFormat;
+  videoKey: string;
+  posterKey: string;
+  width: number;
+  height: number;
+  durationS: number;
+  sizeBytes: number;
+}
+
 export interface JobResult {
   videoKey: string;
   posterKey: string;
@@ -98,6 +112,8 @@ export interface JobResult {
   /** credits the backend reported for this job, when it reports them */
   creditsUsed?: number;
   message?: string;
+  /** every rendition, the first being videoKey's; unset on jobs stored before renditions (their one output is videoKey) */
+  outputs?: StoredOutput[];
   /** the output was copied from an earlier job's identical work (the render cache), nothing was rendered */
   cached?: boolean;
 }

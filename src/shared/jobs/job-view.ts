@@ -1,8 +1,22 @@
 import { tenantMessage } from '../errors/error-codes.ts';
 import type { JobErrorInfo } from '../errors/job-error.ts';
-import type { JobRecord, JobStage, JobStatus, WebhookEvent } from './job-record.ts';
+import type { JobRecord, JobResult, JobStage, JobStatus, StoredOutput, WebhookEvent } from './job-record.ts';
+import { sizeName, type AspectRatio, type OutputFormat, type Resolution } from './job-options.ts';
 import type { PriorityClass } from '../infra/queues.ts';
 import type { Preset } from './presets.ts';
+
+/** One rendition of a succeeded job as clients see it. */
+export interface OutputView {
+  aspect_ratio: AspectRatio | null;
+  resolution: Resolution | null;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  duration_s: number;
+  size_bytes: number;
+  video_url: string;
+  poster_url: string;
+}
 
 /** The job as clients see it (GET /v1/jobs/:id, the event stream, webhooks). */
 export interface JobView {
@@ -34,6 +48,7 @@ export interface JobView {
     timeline_summary: string | null;
     credits_used: number | null;
     cached: boolean;
+    outputs: OutputView[];
   } | null;
   error: JobErrorInfo | null;
   parent_id: string | null;
@@ -74,6 +89,7 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
           timeline_summary: result.timelineSummary ?? null,
           credits_used: result.creditsUsed ?? null,
           cached: result.cached ?? false,
+          outputs: storedOutputs(result).map((output, n) => outputView(output, `${self}/outputs/${n}`)),
         }
       : null,
     // records failed before messages were stable may hold the internal cause
@@ -81,4 +97,27 @@ export function jobView(record: JobRecord, baseUrl: string, queuePosition?: numb
     parent_id: record.parentId ?? null,
     template: record.template ? { id: record.template.id, version: record.template.version } : null,
   };
+}
+
+/** A result's renditions; a job stored before renditions has its one video. */
+function storedOutputs(result: JobResult): StoredOutput[] {
+  return result.outputs ?? [{ format: 'mp4', videoKey: result.videoKey, posterKey: result.posterKey, width: result.width, height: result.height, durationS: result.durationS, sizeBytes: result.sizeBytes }];
+}
+
+function outputView(output: StoredOutput, self: string): OutputView {
+  return {
+    ...sizeName(output.width, output.height),
+    format: output.format,
+    width: output.width,
+    height: output.height,
+    duration_s: output.durationS,
+    size_bytes: output.sizeBytes,
+    video_url: `${self}/video`,
+    poster_url: `${self}/poster`,
+  };
+}
+
+/** The stored keys of a job's rendition `n`, if it has one. */
+export function storedOutput(result: JobResult, n: number): StoredOutput | undefined {
+  return storedOutputs(result)[n];
 }

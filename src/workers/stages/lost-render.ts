@@ -27,6 +27,7 @@ export async function replaceLostRender(context: StageContext, lostId: string): 
     renderAttempt: attempt + 1,
     renderStartedAt: undefined,
     renderOutputUrl: undefined,
+    renderOutputs: undefined,
     rendersCountFrom: again ? rendersCountFrom + 1 : attempt,
     rendersLost: again ? rendersLost + 1 : 0,
   });

@@ -44,7 +44,11 @@ async function pollRender(context: StageContext): Promise<boolean> {
     if (!render) return false;
     if (render.status === 'completed') {
       if (!render.outputUrl) throw new JobError('render_failed', `Render ${id} completed without an output URL.`, true);
-      await context.checkpoint({ renderOutputUrl: render.outputUrl });
+      const asked = context.job.options.outputs?.length ?? 0;
+      if (asked > 0 && (render.outputs?.length ?? 0) < asked) {
+        throw new JobError('outputs_unsupported', `The job asked for ${asked} renditions and the backend's render made ${render.outputs?.length ?? 1}.`);
+      }
+      await context.checkpoint({ renderOutputUrl: render.outputUrl, ...(asked > 0 && { renderOutputs: render.outputs?.slice(0, asked) }) });
       if (renderStartedAt) metrics.renderSeconds.observe(Math.max(0, Date.now() - Date.parse(renderStartedAt)) / 1000);
       return true;
     }

@@ -28,7 +28,7 @@ export const problems = {
 
 /** The 422s of a job made from a template: the merge does not fit it. */
 export const templateJobProblem = problemReply(
-  'A picture with more pixels than MAX_IMAGE_PIXELS (`image_too_large`); a merge without a value for some placeholders (`placeholder_missing`) or with names the template does not use (`placeholder_unknown`), named in `placeholders`; options that break the rules of their `options.platform` (`platform_constraint`)',
+  'A picture with more pixels than MAX_IMAGE_PIXELS (`image_too_large`); a merge without a value for some placeholders (`placeholder_missing`) or with names the template does not use (`placeholder_unknown`), named in `placeholders`; options that break the rules of their `options.platform` (`platform_constraint`); `options.outputs` naming one rendition twice (`invalid_outputs`)',
 );
 
 /** The problems of a route that enqueues render jobs: the queue limits and the platform rules too. */

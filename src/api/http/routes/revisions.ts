@@ -49,6 +49,7 @@ export const revisionRoutes: FastifyPluginAsyncZod<{ services: ApiServices }> = 
       const body = request.body;
       // a revision keeps its parent's platform: what it changes must still fit that platform
       services.submission.checkPlatform({ ...body.options, platform: parent.options.platform });
+      services.submission.checkOutputs({ ...parent.options, ...body.options });
       const id = newId('job');
       const { record } = await services.submission.submit(
         request.tenant,

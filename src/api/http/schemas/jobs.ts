@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { JOB_STAGES, JOB_STATUSES, WEBHOOK_EVENTS } from '../../../shared/jobs/job-record.ts';
-import { audioOptionSchema, jobOptionsSchema, logoOptionSchema } from '../../../shared/jobs/job-options.ts';
+import { ASPECT_RATIOS, audioOptionSchema, jobOptionsSchema, logoOptionSchema, OUTPUT_FORMATS, RESOLUTIONS } from '../../../shared/jobs/job-options.ts';
 import { PLATFORM_RULES, PLATFORMS } from '../../../shared/jobs/platforms.ts';
 import { PRESETS } from '../../../shared/jobs/presets.ts';
 import { PRIORITY_CLASSES } from '../../../shared/infra/queues.ts';
@@ -54,6 +54,20 @@ export type CreateJobBody = z.infer<typeof createJobBodySchema>;
 
 export const jobErrorSchema = z.object({ code: z.string(), message: z.string(), retryable: z.boolean() });
 
+export const jobOutputSchema = z
+  .object({
+    aspect_ratio: z.enum(ASPECT_RATIOS).nullable().describe('null when the size is none of the named ones'),
+    resolution: z.enum(RESOLUTIONS).nullable(),
+    format: z.enum(OUTPUT_FORMATS),
+    width: z.number().int(),
+    height: z.number().int(),
+    duration_s: z.number(),
+    size_bytes: z.number().int(),
+    video_url: z.string().describe('GET /v1/jobs/{id}/outputs/{n}/video (Range, ETag)'),
+    poster_url: z.string(),
+  })
+  .meta({ id: 'JobOutput' });
+
 export const jobResultSchema = z.object({
   video_url: z.string(),
   poster_url: z.string(),
@@ -63,6 +77,7 @@ export const jobResultSchema = z.object({
   size_bytes: z.number().int(),
   timeline_summary: z.string().nullable(),
   credits_used: z.number().nullable().describe('credits the backend reported for this job'),
+  outputs: z.array(jobOutputSchema).describe('every rendition (options.outputs; one when the job asked for none), the first being video_url'),
   cached: z.boolean().describe('true when the video was copied from an earlier job of yours with the same input bytes and options (the render cache): nothing was rendered and no credits were used'),
 });
 
@@ -135,6 +150,7 @@ export const problemSchema = z
       )
       .optional()
       .describe('`platform_constraint`: every rule broken'),
+    duplicates: z.array(z.number().int()).optional().describe('`invalid_outputs`: the indexes in `options.outputs` that repeat an earlier rendition'),
   })
   .loose()
   .meta({ id: 'Problem' });
