@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MOTIONS } from '../../shared/jobs/draft.ts';
-import { ASPECT_RATIOS, PLATFORMS, RESOLUTIONS } from '../../shared/jobs/job-options.ts';
+import { ASPECT_RATIOS, OUTPUT_FORMATS, PLATFORMS, RESOLUTIONS, type OutputOption } from '../../shared/jobs/job-options.ts';
 import { PRESETS } from '../../shared/jobs/presets.ts';
 import { out } from '../output.ts';
 import type { ApiClient, CreateJobRequest } from './api-client.ts';
@@ -25,7 +25,10 @@ interface AnimateOptions {
   text?: string;
   audio?: string;
   logo?: string;
-  output?: string;
+  /** -o: where the (first) video goes */
+  out?: string;
+  /** --output, repeatable: the renditions */
+  output: OutputOption[];
   /** false with --no-cache */
   cache: boolean;
   template?: string;
@@ -37,6 +40,35 @@ function mergePair(value: string, merged: Record<string, string> = {}): Record<s
   const at = value.indexOf('=');
   if (at < 1) throw new InvalidArgumentError('key=value, such as title="Oak chair"');
   return { ...merged, [value.slice(0, at)]: value.slice(at + 1) };
+}
+
+const member = <T extends string>(list: readonly T[], value: string): value is T => (list as readonly string[]).includes(value);
+
+/**
+ * `--output 9:16:1080p:mp4`, repeatable: one rendition each. Any part may be
+ * left out (`1:1:gif`, `webm`); the job's own size fills what is unset.
+ */
+function outputRendition(value: string, renditions: OutputOption[] = []): OutputOption[] {
+  const rendition: OutputOption = {};
+  const parts = value.split(':');
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as string;
+    const aspect = `${part}:${parts[i + 1] ?? ''}`;
+    if (member(ASPECT_RATIOS, aspect)) {
+      rendition.aspect_ratio = aspect;
+      i++;
+    } else if (member(RESOLUTIONS, part)) rendition.resolution = part;
+    else if (member(OUTPUT_FORMATS, part)) rendition.format = part;
+    else throw new InvalidArgumentError(`aspect:resolution:format, such as 9:16:1080p:mp4 or 1:1:gif (aspect ${ASPECT_RATIOS.join('|')}, resolution ${RESOLUTIONS.join('|')}, format ${OUTPUT_FORMATS.join('|')})`);
+  }
+  return [...renditions, rendition];
+}
+
+/** Where rendition n goes: the first at `-o` (or <job id>.<ext>), the others beside it as <name>-<n>.<ext>. */
+function renditionTarget(first: string, n: number, format: string): string {
+  const ext = format === 'mp4-hevc' ? 'mp4' : format;
+  const parsed = path.parse(first);
+  return n === 0 ? first : path.join(parsed.dir, `${parsed.name}-${n}.${ext}`);
 }
 
 const isUrl = (source: string) => /^https?:\/\//i.test(source);
@@ -89,6 +121,7 @@ function jobRequest({ images, audio, logo }: JobSources, options: AnimateOptions
     ...(audio && { audio: { url: audio } }),
     ...(!options.cache && { cache: false }),
     ...(logo && { logo: { url: logo } }),
+    ...(options.output.length > 0 && { outputs: options.output }),
   };
   return {
     images,
@@ -124,10 +157,19 @@ async function animate(client: ApiClient, images: string[], options: AnimateOpti
     const reason = job.error ? `: ${job.error.code}: ${job.error.message}` : '';
     throw new Error(`job ${job.id} ${job.status}${reason}`);
   }
-  const target = path.resolve(options.output ?? `${job.id}.mp4`);
-  await client.downloadVideo(job.id, target);
+  const outputs = job.result.outputs ?? [];
+  const first = path.resolve(options.out ?? `${job.id}.${outputs[0]?.format === 'gif' || outputs[0]?.format === 'webm' ? outputs[0].format : 'mp4'}`);
   out.error(`video: ${describeResult(job.result)}`);
-  out.line(target);
+  if (outputs.length <= 1) {
+    await client.downloadVideo(job.id, first);
+    out.line(first);
+    return;
+  }
+  for (const [n, output] of outputs.entries()) {
+    const target = renditionTarget(first, n, output.format);
+    await client.downloadVideo(job.id, target, n);
+    out.line(target);
+  }
 }
 
 export function animateCommand(): Command {
@@ -144,7 +186,8 @@ export function animateCommand(): Command {
     .option('--text <caption>', 'a caption shown for the whole clip')
     .option('--audio <file|url>', 'background music (mp3, wav, m4a, aac), looped or trimmed to the clip')
     .option('--logo <file|url>', 'a logo (a still image, PNG with transparency works best) in the top-right corner')
-    .option('-o, --output <file>', 'where to write the MP4 (default: <job id>.mp4)')
+    .option('-o, --out <file>', 'where to write the video (default: <job id>.mp4); with several --output, the others go beside it as <name>-<n>.<ext>')
+    .option('--output <aspect:resolution:format>', `a rendition, e.g. 9:16:1080p:mp4 or 1:1:gif (repeat for each, up to 6; formats ${OUTPUT_FORMATS.join(', ')})`, outputRendition, [])
     .option('--no-cache', 'render even if the same photos and options were rendered before (the render cache)')
     .option('--template <id>', 'make the job from a saved template (POST /v1/templates) instead of pictures and options')
     .option('--merge <key=value>', "a value for one of the template's placeholders (repeat for each)", mergePair, {})

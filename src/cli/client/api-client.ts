@@ -113,8 +113,9 @@ export class ApiClient {
   }
 
   /** Downloads a job's MP4 to `target` (written under a temporary name, renamed when complete). */
-  async downloadVideo(id: string, target: string): Promise<void> {
-    const url = `${this.url}/v1/jobs/${encodeURIComponent(id)}/video`;
+  /** The job's video, or its rendition `output` (result.outputs[output]). */
+  async downloadVideo(id: string, target: string, output?: number): Promise<void> {
+    const url = `${this.url}/v1/jobs/${encodeURIComponent(id)}${output === undefined ? '' : `/outputs/${output}`}/video`;
     const response = await this.call(url, { headers: this.headers() });
     if (!response.ok || !response.body) throw ApiProblem.fromReply(response.status, await response.text());
     const partial = `${target}.part`;
