@@ -82,8 +82,6 @@ function resetPlayer() {
   player.load();
   player.hidden = true;
   $('download').hidden = true;
-  $('renditions').replaceChildren();
-  $('renditions').hidden = true;
   if (videoUrl) URL.revokeObjectURL(videoUrl);
   videoUrl = null;
 }
@@ -107,41 +105,7 @@ async function playVideo(job) {
   link.href = videoUrl;
   link.download = `${job.id}.mp4`;
   link.hidden = false;
-  showRenditions(job);
   await player.play().catch(() => undefined); // autoplay may be refused; the controls still work
-}
-
-const EXTENSIONS = { mp4: 'mp4', 'mp4-hevc': 'mp4', webm: 'webm', gif: 'gif' };
-
-/** A download button per rendition when the job made several; each file is fetched with the key when clicked. */
-function showRenditions(job) {
-  const outputs = job.result?.outputs ?? [];
-  if (outputs.length < 2) return;
-  const items = outputs.map((output, n) => {
-    const button = document.createElement('button');
-    button.type = 'button';
-    button.className = 'link';
-    button.textContent = `${output.aspect_ratio ?? `${output.width}×${output.height}`} ${output.resolution ?? ''} ${output.format.toUpperCase()} (${Math.round(output.size_bytes / 1024)} KB)`.replace(/\s+/g, ' ');
-    button.addEventListener('click', () => void downloadRendition(job.id, n, output.format));
-    const item = document.createElement('li');
-    item.append(button);
-    return item;
-  });
-  $('renditions').replaceChildren(...items);
-  $('renditions').hidden = false;
-}
-
-async function downloadRendition(jobId, n, format) {
-  try {
-    const blob = await (await api(`/v1/jobs/${jobId}/outputs/${n}/video`)).blob();
-    const link = document.createElement('a');
-    link.href = URL.createObjectURL(blob);
-    link.download = `${jobId}-${n}.${EXTENSIONS[format] ?? 'bin'}`;
-    link.click();
-    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
-  } catch (error) {
-    showProblem(error);
-  }
 }
 
 /** Splits a text/event-stream into events; returns the unfinished tail. */
@@ -247,10 +211,6 @@ function jobForm() {
   if (logo) options.logo = { corner: $('logo-corner').value };
   const badge = $('badge').value.trim();
   if (badge) options.badge = { text: badge };
-  // renditions: the video as chosen above, then each one ticked (without an aspect ratio, the video's)
-  const also = [...document.querySelectorAll('input[name="also"]:checked')].map(({ dataset }) => ({ ...(dataset.aspect && { aspect_ratio: dataset.aspect }), format: dataset.format }));
-  const repeatsVideo = (rendition) => rendition.format === 'mp4' && rendition.aspect_ratio === (options.aspect_ratio ?? $('aspect').value);
-  if (also.some((rendition) => !repeatsVideo(rendition))) options.outputs = [{}, ...also.filter((rendition) => !repeatsVideo(rendition))];
   form.append('options', JSON.stringify(options));
   return form;
 }

@@ -87,7 +87,6 @@ describe('the try-it page, in headless Chromium', () => {
     await page.setInputFiles('#logo', await writeImage(path.join(service.dir, 'brand.png'), 64, 32, () => [250, 200, 0]));
     await page.selectOption('#logo-corner', 'bottom-left');
     await page.fill('#badge', '-30%');
-    await page.check('input[name="also"][data-format="gif"]');
     // every text the stage line shows, as the page shows it (a string: this file is not typed against the DOM)
     await page.evaluate(`{
       const stage = document.getElementById('stage');
@@ -125,13 +124,6 @@ describe('the try-it page, in headless Chromium', () => {
     expect(job.options.text[0].text).toBe('Summer Sale');
     expect(job.options.logo).toEqual({ corner: 'bottom-left' });
     expect(job.options.badge).toEqual({ text: '-30%' });
-    // the GIF ticked: a second rendition, listed under the player
-    expect(job.options.outputs).toEqual([{}, { format: 'gif' }]);
-    expect(job.result.outputs.map((output: { format: string }) => output.format)).toEqual(['mp4', 'gif']);
-    expect(await page.locator('#renditions li').allTextContents()).toEqual([expect.stringMatching(/^1:1 720p MP4 \(\d+ KB\)$/), expect.stringMatching(/^1:1 720p GIF \(\d+ KB\)$/)]);
-    const download = page.waitForEvent('download');
-    await page.locator('#renditions button').nth(1).click();
-    expect((await download).suggestedFilename()).toBe(`${jobId}-1.gif`);
     expect(job.result.timeline_summary).toMatch(/Logo: brand\.png .*Badge: "-30%"/);
 
     const screenshot = path.join(service.dir, 'try-page.png');
